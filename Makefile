@@ -1,0 +1,46 @@
+# Model Service — `make help` lists the targets. Every target sets up what it needs.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help venv chromium run dev test bench openapi train clean
+
+help: ## List the targets
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install the project with its test tools
+
+chromium: ## Install Debian's chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+run: venv ## Serve with gunicorn on http://$(HOST):$(PORT) (HOST/PORT may be overridden)
+	$(BIN)/gunicorn --preload --workers 2 --bind $(HOST):$(PORT) "model_service:create_app()"
+
+dev: venv ## Serve with Flask's reloader and debugger (development only)
+	APP_SETTINGS=development $(BIN)/flask --app "model_service:create_app()" run --debug --host $(HOST) --port $(PORT)
+
+test: venv chromium ## Run the whole test suite, browser tests included
+	$(BIN)/python -m pytest
+
+openapi: venv ## Write openapi.yaml from the application
+	$(BIN)/python openapi.py
+
+train: venv ## Retrain the iris model and rewrite its artifact
+	$(BIN)/python -m iris_model.train
+
+clean: ## Remove the virtualenv and build leftovers
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

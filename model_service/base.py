@@ -1,0 +1,76 @@
+"""The contract a model package implements: the abstract ``MLModel`` base class."""
+from __future__ import annotations
+
+import abc
+import re
+from typing import Any, ClassVar
+
+from marshmallow import Schema
+
+from .errors import ModelContractError
+
+QUALIFIED_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,63}$")
+
+_REQUIRED_STRINGS = ("qualified_name", "display_name", "description", "version")
+_REQUIRED_SCHEMAS = ("input_schema", "output_schema")
+
+
+class MLModel(abc.ABC):
+    """Base class of every hosted model.
+
+    Subclasses set the class attributes below and implement ``predict``. The service validates
+    input against ``input_schema`` before calling ``predict`` and checks the result against
+    ``output_schema`` afterwards, so ``predict`` only ever sees clean, deserialized data.
+    """
+
+    qualified_name: ClassVar[str]
+    display_name: ClassVar[str]
+    description: ClassVar[str]
+    version: ClassVar[str]
+    input_schema: ClassVar[type[Schema]]
+    output_schema: ClassVar[type[Schema]]
+
+    def __init__(self, **configuration: Any) -> None:
+        """Load artifacts once; ``configuration`` comes from the models file."""
+        self.configuration = configuration
+
+    @abc.abstractmethod
+    def predict(self, data: dict) -> dict:
+        """Return one prediction for one validated input object."""
+
+    def predict_batch(self, items: list[dict]) -> list[dict]:
+        """Return one prediction per item, in order; override to vectorise."""
+        return [self.predict(item) for item in items]
+
+    @classmethod
+    def overrides_predict_batch(cls) -> bool:
+        """Tell whether the subclass vectorises batches (worth micro-batching for)."""
+        return cls.predict_batch is not MLModel.predict_batch
+
+    @classmethod
+    def check_contract(cls, name: str | None = None) -> None:
+        """Raise ``ModelContractError`` naming the class and every broken part of the contract.
+
+        Called by the manager before instantiating, so a broken model package fails to load with a
+        message that says what to fix instead of an ``AttributeError`` at the first request.
+        """
+        problems = []
+        for attribute in _REQUIRED_STRINGS:
+            value = getattr(cls, attribute, None)
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"missing attribute '{attribute}' (a non-empty string)")
+        for attribute in _REQUIRED_SCHEMAS:
+            value = getattr(cls, attribute, None)
+            if not (isinstance(value, type) and issubclass(value, Schema)):
+                problems.append(f"attribute '{attribute}' must be a marshmallow Schema class")
+        qualified = name or getattr(cls, "qualified_name", None)
+        if isinstance(qualified, str) and not QUALIFIED_NAME_PATTERN.match(qualified):
+            problems.append(
+                f"qualified name '{qualified}' is not URL-safe "
+                f"(it must match {QUALIFIED_NAME_PATTERN.pattern})"
+            )
+        abstract = sorted(getattr(cls, "__abstractmethods__", ()))
+        if abstract:
+            problems.append("missing method(s): " + ", ".join(abstract))
+        if problems:
+            raise ModelContractError(f"{cls.__module__}.{cls.__qualname__}: " + "; ".join(problems))

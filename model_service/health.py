@@ -1,0 +1,65 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from .manager import get_manager
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report that the process is alive.
+    ---
+    get:
+      operationId: healthz
+      summary: Liveness; 200 while the process can answer.
+      tags: [operations]
+      responses:
+        "200":
+          description: Alive.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  status: {type: string, enum: [ok]}
+    """
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Report whether every model is ready to serve.
+    ---
+    get:
+      operationId: readyz
+      summary: Readiness; 200 only when every hosted model is ready.
+      tags: [operations]
+      responses:
+        "200":
+          description: Every model is ready.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  status: {type: string}
+                  models: {type: object, additionalProperties: {type: string}}
+        "503":
+          description: At least one model is not ready, or the server is shutting down.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  status: {type: string}
+                  models: {type: object, additionalProperties: {type: string}}
+    """
+    manager = get_manager(current_app)
+    statuses = {hosted.name: hosted.status for hosted in manager.all()}
+    shutting_down = current_app.config.get("SHUTTING_DOWN", False)
+    ready = manager.all_ready and not shutting_down
+    status = "ready" if ready else ("shutting down" if shutting_down else "not ready")
+    return jsonify(status=status, models=statuses), 200 if ready else 503

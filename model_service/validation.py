@@ -1,0 +1,159 @@
+"""Validate prediction input and output against a model's published contract.
+
+The JSON Schema converted from the model's marshmallow schema is the contract, exactly: it is
+checked first (compiled once with fastjsonschema for the happy path), so nothing the schema
+forbids is quietly coerced by marshmallow (``"3.5"`` for a number, ``1.5`` for an integer).
+Only data that passes is loaded through marshmallow, which deserializes it (defaults, nested
+objects, custom validators). Field messages for a 422 come from ``jsonschema``, which reports
+every error with its path rather than only the first.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import fastjsonschema
+from jsonschema import Draft202012Validator
+from marshmallow import Schema
+from marshmallow import ValidationError as MarshmallowValidationError
+
+from .schemas import to_json_schema
+
+_TYPE_NAMES = {
+    "number": "a number",
+    "integer": "an integer",
+    "string": "a string",
+    "boolean": "a boolean (true or false)",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def _describe_types(types: Any) -> str:
+    if isinstance(types, str):
+        types = [types]
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+
+
+def _message(error: Any) -> str:
+    """Turn one jsonschema error into a sentence a user can act on."""
+    keyword, value = error.validator, error.validator_value
+    if keyword == "type":
+        return f"Not a valid value: expected {_describe_types(value)}, got {_json_type(error.instance)}."
+    if keyword == "minimum":
+        return f"Must be greater than or equal to {value}."
+    if keyword == "maximum":
+        return f"Must be less than or equal to {value}."
+    if keyword == "exclusiveMinimum":
+        return f"Must be greater than {value}."
+    if keyword == "exclusiveMaximum":
+        return f"Must be less than {value}."
+    if keyword == "enum":
+        return "Must be one of: " + ", ".join(str(v) for v in value) + "."
+    if keyword == "minLength":
+        return f"Shorter than minimum length {value}."
+    if keyword == "maxLength":
+        return f"Longer than maximum length {value}."
+    if keyword == "minItems":
+        return f"Must contain at least {value} item(s)."
+    if keyword == "maxItems":
+        return f"Must contain at most {value} item(s)."
+    if keyword == "pattern":
+        return f"Does not match the pattern {value}."
+    return error.message
+
+
+def _json_type(instance: Any) -> str:
+    if instance is None:
+        return "null"
+    if isinstance(instance, bool):
+        return "a boolean"
+    if isinstance(instance, int):
+        return "an integer"
+    if isinstance(instance, float):
+        return "a number"
+    if isinstance(instance, str):
+        return "a string"
+    if isinstance(instance, list):
+        return "an array"
+    if isinstance(instance, dict):
+        return "an object"
+    return type(instance).__name__
+
+
+def _insert(errors: dict, path: list, message: str) -> None:
+    """Place ``message`` in a marshmallow-style nested error dict at ``path``."""
+    node = errors
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+        if isinstance(node, list):  # a field already holding messages: keep them side by side
+            return node.append(message) if message not in node else None
+    leaf = node.setdefault(path[-1] if path else "_schema", [])
+    if isinstance(leaf, dict):
+        leaf = leaf.setdefault("_schema", [])
+    if message not in leaf:
+        leaf.append(message)
+
+
+def json_schema_errors(validator: Draft202012Validator, data: Any) -> dict:
+    """Return every JSON Schema violation of ``data`` as ``{field: [messages]}``, nested."""
+    errors: dict = {}
+    for error in validator.iter_errors(data):
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance:
+                    _insert(errors, path + [name], "Missing data for required field.")
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            for name in error.instance:
+                if name not in allowed:
+                    _insert(errors, path + [name], "Unknown field.")
+        else:
+            _insert(errors, path, _message(error))
+    return errors
+
+
+class SchemaValidator:
+    """The compiled checks of one marshmallow schema: fast on success, precise on failure."""
+
+    def __init__(self, schema_class: type[Schema]) -> None:
+        self.schema = schema_class()
+        self.json_schema = to_json_schema(schema_class)
+        self._fast = fastjsonschema.compile(self.json_schema)
+        self._detailed = Draft202012Validator(self.json_schema)
+
+    def errors(self, data: Any) -> dict | None:
+        """Return the field errors of ``data`` (raw JSON), or None when it conforms."""
+        try:
+            self._fast(data)
+            return None
+        except fastjsonschema.JsonSchemaValueException:
+            return json_schema_errors(self._detailed, data) or {"_schema": ["Invalid input."]}
+
+    def load(self, data: Any) -> tuple[dict | None, dict | None]:
+        """Validate and deserialize one raw JSON value; return ``(loaded, errors)``."""
+        errors = self.errors(data)
+        if errors:
+            return None, errors
+        try:
+            return self.schema.load(data), None
+        except MarshmallowValidationError as error:
+            messages = error.messages
+            return None, messages if isinstance(messages, dict) else {"_schema": messages}
+
+    def dump_checked(self, result: Any) -> tuple[Any, dict | None]:
+        """Serialise a model's output and check it against the output schema."""
+        if not isinstance(result, dict):
+            return None, {"_schema": [f"Expected an object, got {type(result).__name__}."]}
+        try:
+            dumped = self.schema.dump(result)
+        except Exception as error:  # a model returning values its own schema cannot dump
+            return None, self.errors(result) or {"_schema": [f"Cannot serialise output: {error}"]}
+        extra = set(result) - set(self.schema.fields)
+        errors = self.errors(dumped)
+        if extra:
+            errors = errors or {}
+            for name in sorted(extra):
+                errors.setdefault(name, []).append("Unknown field.")
+        return dumped, errors

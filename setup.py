@@ -1,0 +1,61 @@
+"""Packaging: the service, the demo iris model, templates, static assets and the iris artifact."""
+from pathlib import Path
+
+from setuptools import setup
+
+HERE = Path(__file__).resolve().parent
+
+
+def _files_under(folder: str) -> list[str]:
+    root = HERE / folder
+    return [str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()]
+
+
+setup(
+    name="model-service",
+    version="0.1.0",
+    description="Host any MLModel behind a documented, validated web service.",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=["model_service", "model_service.templates", "model_service.static", "iris_model"],
+    package_dir={
+        "model_service.templates": "templates",
+        "model_service.static": "static",
+    },
+    package_data={
+        "model_service.templates": _files_under("templates"),
+        "model_service.static": _files_under("static"),
+        "iris_model": ["artifacts/*"],
+    },
+    install_requires=[
+        "Flask>=3.1",
+        "Bootstrap-Flask>=2.6",
+        "Flask-WTF>=1.3",
+        "marshmallow>=4.0",
+        "apispec[yaml]>=6.10",
+        "apispec-webframeworks>=1.2",
+        "Jinja2>=3.1",
+        "jsonschema>=4.23",
+        "fastjsonschema>=2.21",
+        "orjson>=3.10",
+        "PyYAML>=6.0",
+        "scikit-learn>=1.5",
+        "joblib>=1.4",
+        "numpy>=1.26",
+        "gunicorn>=23.0",
+        "prometheus-client>=0.21",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8.3",
+            "playwright>=1.50",
+            "requests>=2.32",
+            "openapi-spec-validator>=0.7",
+        ],
+    },
+    entry_points={
+        "model_service.models": ["iris_model = iris_model.model:IrisModel"],
+        "console_scripts": ["model-service = model_service.cli:main"],
+    },
+)
