@@ -28,7 +28,7 @@ chromium: ## Install Debian's chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 run: venv ## Serve with gunicorn on http://$(HOST):$(PORT) (HOST/PORT may be overridden)
-	$(BIN)/gunicorn --preload --workers 2 --bind $(HOST):$(PORT) "model_service:create_app()"
+	$(BIN)/gunicorn --config python:model_service.gunicorn_conf
 
 dev: venv ## Serve with Flask's reloader and debugger (development only)
 	APP_SETTINGS=development $(BIN)/flask --app "model_service:create_app()" run --debug --host $(HOST) --port $(PORT)
