@@ -45,6 +45,7 @@ setup(
         "numpy>=1.26",
         "gunicorn>=23.0",
         "prometheus-client>=0.21",
+        "flask-swagger-ui>=5.34",
     ],
     extras_require={
         "test": [
@@ -52,6 +53,8 @@ setup(
             "playwright>=1.50",
             "requests>=2.32",
             "openapi-spec-validator>=0.7",
+            "schemathesis>=4.32",
+            "openapi-python-client>=0.29",
         ],
     },
     entry_points={

@@ -53,6 +53,10 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
 
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+
+    from . import docs
+
+    docs.init_app(app)  # keep last: the API document covers every route registered above
     return app
 
 
