@@ -90,7 +90,8 @@ def openapi_yaml():
           content:
             application/yaml:
               schema:
-                type: string
+                type: object
+                required: [openapi, info, paths]
     """
     return _send(get_document(current_app).yaml, "application/yaml")
 

@@ -116,12 +116,13 @@ def _new_spec(app: Flask) -> APISpec:
     components.schema("ModelCollection", schema=ModelCollectionSchema)
     components.schema("ModelMetadata", schema=ModelMetadataSchema)
     components.schema("Problem", schema=ProblemSchema)
-    components.parameter("ModelName", "path", {
+    parameter = {
         "name": "name",
         "description": "The model's qualified name, as listed by `GET /api/models`.",
         "required": True,
         "schema": {"type": "string", "pattern": QUALIFIED_NAME_PATTERN.pattern},
-    })
+    }
+    components.parameter("ModelName", "path", parameter)
     for name, (status, description, detail, errors) in _ERROR_RESPONSES.items():
         components.response(name, {
             "description": description,
