@@ -1,6 +1,7 @@
 """The OpenAPI document: valid, complete, per model, and the same as the committed openapi.yaml."""
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import logging
 
@@ -202,5 +203,8 @@ def test_committed_openapi_yaml_is_up_to_date():
     writer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(writer)
     committed = (REPO_ROOT / "openapi.yaml").read_text(encoding="utf-8")
-    assert writer.render() == committed, "openapi.yaml is out of date: run `make openapi`"
+    current = writer.render()
+    diff = "".join(difflib.unified_diff(committed.splitlines(True), current.splitlines(True),
+                                        "openapi.yaml (committed)", "openapi.yaml (from code)"))
+    assert not diff, f"openapi.yaml is out of date: run `make openapi`\n{diff[:4000]}"
     validate(yaml.safe_load(committed))
