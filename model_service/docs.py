@@ -72,6 +72,8 @@ def openapi_json():
               schema:
                 type: object
                 required: [openapi, info, paths]
+        "304":
+          description: Unchanged since the ETag sent in If-None-Match.
     """
     return _send(get_document(current_app).json, "application/json")
 
@@ -92,6 +94,8 @@ def openapi_yaml():
               schema:
                 type: object
                 required: [openapi, info, paths]
+        "304":
+          description: Unchanged since the ETag sent in If-None-Match.
     """
     return _send(get_document(current_app).yaml, "application/yaml")
 
