@@ -122,6 +122,9 @@ def _new_spec(app: Flask) -> APISpec:
         "required": True,
         "schema": {"type": "string", "pattern": QUALIFIED_NAME_PATTERN.pattern},
     }
+    ready = [hosted.name for hosted in get_manager(app).all() if hosted.ready]
+    if ready:
+        parameter["example"] = ready[0]
     components.parameter("ModelName", "path", parameter)
     for name, (status, description, detail, errors) in _ERROR_RESPONSES.items():
         components.response(name, {
