@@ -11,7 +11,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help venv chromium run dev test bench openapi train clean
+.PHONY: help venv chromium run dev test bench openapi fuzz train clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test: venv chromium ## Run the whole test suite, browser tests included
 
 openapi: venv ## Write openapi.yaml from the application
 	$(BIN)/python openapi.py
+
+fuzz: venv ## Fuzz a live server from its OpenAPI document (EXAMPLES per operation, default 300)
+	SCHEMATHESIS_MAX_EXAMPLES=$${EXAMPLES:-300} $(BIN)/python -m pytest -q tests/integration/test_openapi_fuzz.py
 
 train: venv ## Retrain the iris model and rewrite its artifact
 	$(BIN)/python -m iris_model.train
