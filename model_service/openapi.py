@@ -142,10 +142,12 @@ def _new_spec(app: Flask) -> APISpec:
 
 def _documented_views(app: Flask):
     """Yield ``(view, rule)`` for every endpoint whose view has OpenAPI YAML in its docstring."""
+    first_rule: dict = {}
+    for rule in app.url_map.iter_rules():
+        first_rule.setdefault(rule.endpoint, rule)
     for endpoint, view in app.view_functions.items():
-        rules = app.url_map._rules_by_endpoint.get(endpoint) or []
-        if rules and "---" in (view.__doc__ or ""):
-            yield view, rules[0]
+        if endpoint in first_rule and "---" in (view.__doc__ or ""):
+            yield view, first_rule[endpoint]
 
 
 def _check_methods(view, rule) -> None:
