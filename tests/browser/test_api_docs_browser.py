@@ -4,9 +4,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import IRIS
 
 pytestmark = pytest.mark.browser
+
+IRIS = {"class_path": "iris_model.IrisModel"}
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
