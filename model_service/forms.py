@@ -41,6 +41,11 @@ _PLACEHOLDERS = {
 # The number syntax both the server and the page's script accept (ASCII digits only).
 _INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
 _NUMBER_TEXT = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+# Regular-expression pieces that mean the same in Python and in a browser's `pattern` attribute.
+_PLAIN_CLASS = re.compile(r"\[\^?(?:[A-Za-z0-9_ ]|\\[dDwWsS]|[A-Za-z0-9]-[A-Za-z0-9])+\]")
+_PLAIN_PATTERN = re.compile(
+    r"^(?:[A-Za-z0-9_ ,:@-]|\\[dDwWsS.+*?()\[\]{}|^$\\/]|[.*+?|()]|\{[0-9]+(?:,[0-9]*)?\}|\(\?:)*$")
+_ROW_NUMBER = re.compile(r"^[0-9]{1,6}$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -170,16 +175,20 @@ class SchemaField:
 
     @property
     def html_pattern(self) -> str | None:
-        """The pattern as an HTML ``pattern`` attribute, when its meaning is the same there.
+        """The pattern as an HTML ``pattern`` attribute, when it means the same there.
 
-        JSON Schema patterns search anywhere in the string; HTML patterns must match all of
-        it, so only a pattern anchored at both ends carries over.
+        JSON Schema patterns search anywhere in the string while HTML patterns must match all of
+        it, so only a pattern anchored at both ends carries over; and browsers compile it as a
+        JavaScript ``v``-flag regular expression, stricter than Python's, so only patterns made
+        of plain pieces (literals, ``\\d``-style escapes, simple classes and ranges, quantifiers,
+        groups) are given: any other would be a console error, not a check.
         """
         pattern = self.schema.get("pattern")
-        if isinstance(pattern, str) and len(pattern) > 2 and pattern.startswith("^") \
-                and pattern.endswith("$") and not pattern.endswith("\\$"):
-            return pattern[1:-1]
-        return None
+        if not (isinstance(pattern, str) and len(pattern) > 2 and pattern.startswith("^")
+                and pattern.endswith("$") and not pattern.endswith("\\$")):
+            return None
+        inner = pattern[1:-1]
+        return inner if _PLAIN_PATTERN.match(_PLAIN_CLASS.sub("x", inner)) else None
 
     def walk(self, path: str = "", depth: int = 0) -> Iterable[tuple[str, int, SchemaField]]:
         """Yield ``(path, depth, field)`` for every field below this one, parents first.
@@ -380,7 +389,7 @@ def _row_indices(name: str, keys: Iterable[str]) -> list[int]:
     for key in keys:
         if key.startswith(prefix):
             head = key[len(prefix):].split(".", 1)[0]
-            if head.isdigit():
+            if _ROW_NUMBER.match(head):
                 found.add(int(head))
     return sorted(found)
 

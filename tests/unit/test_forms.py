@@ -87,10 +87,20 @@ def test_constraints_are_described_in_words():
     assert postcode.html_pattern == "[0-9]{5}"
 
 
-def test_unanchored_patterns_are_not_given_to_the_browser():
+@pytest.mark.parametrize("pattern, attribute", [
+    ("^[0-9]{5}$", "[0-9]{5}"),
+    ("^[A-Z]{2}-\\d{3,}(?:x[a-f0-9]+)?$", "[A-Z]{2}-\\d{3,}(?:x[a-f0-9]+)?"),
+    ("[0-9]+", None),  # unanchored: JSON Schema searches, HTML matches the whole value
+    ("^[0-9]+", None),
+    ("^[a-z-]+$", None),  # a syntax error for the browser's v-flag regular expressions
+    ("^(?P<x>a)$", None),  # Python-only syntax
+    ("^a{$", None),
+    ("^a\\-b$", None),  # an identity escape the browser rejects
+])
+def test_only_patterns_that_mean_the_same_in_a_browser_are_given_to_it(pattern, attribute):
     tree = build_tree({"type": "object", "properties": {"code": {"type": "string",
-                                                                 "pattern": "[0-9]+"}}})
-    assert tree.children[0].html_pattern is None
+                                                                 "pattern": pattern}}})
+    assert tree.children[0].html_pattern == attribute
 
 
 def test_walk_lists_nested_fields_with_their_depth():
@@ -181,6 +191,12 @@ def test_errors_land_on_the_row_they_came_from_after_blank_rows_are_dropped():
     assert data["tags"] == ["x" * 21, "ok"]
     errors = locate_errors(SchemaValidator(RichInput).errors(data), locations)
     assert errors == {"tags.2": ["Longer than maximum length 20."]}
+
+
+def test_row_names_that_are_not_small_numbers_are_ignored():
+    data, _ = parse_form(build_tree(RICH), rich_form(**{"tags.²": "a", "tags.x": "b",
+                                                      "tags.1234567": "c", "tags.9": "d"}))
+    assert data["tags"] == ["vip", "d"]
 
 
 def test_errors_without_a_control_are_shown_on_the_nearest_one_naming_the_field():
