@@ -9,6 +9,8 @@ import yaml
 from model_service import create_app
 from servers import ThreadedServer
 
+pytest_plugins = ["browser_support"]  # chromium + Playwright fixtures for tests/browser/
+
 IRIS_ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 IRIS = {"class_path": "iris_model.IrisModel"}
 ECHO = {"class_path": "fixture_models.echo_model.EchoModel"}
