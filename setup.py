@@ -53,6 +53,7 @@ setup(
             "playwright>=1.50",
             "requests>=2.32",
             "openapi-spec-validator>=0.7",
+            "setuptools>=75",
             "schemathesis>=4.32",
             "openapi-python-client>=0.29",
         ],
