@@ -51,3 +51,10 @@ def test_a_missing_asset_is_a_problem_json_404(client):
     response = client.get("/api/docs/assets/nope.js")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+def test_the_site_navbar_links_to_the_api_docs_and_back(client):
+    catalog = client.get("/").get_data(as_text=True)
+    assert 'href="/api/docs">API docs</a>' in catalog
+    docs = client.get("/api/docs").get_data(as_text=True)
+    assert 'class="brand" href="/">Model Service</a>' in docs
