@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import ECHO, IRIS, LOAD_FAILING, RICH
 from openapi_spec_validator import validate
-from servers import FIXTURES, REPO_ROOT
+from servers import REPO_ROOT
 
 from model_service.docs import get_document
 from model_service.errors import PROBLEM_MIMETYPE
@@ -155,28 +155,6 @@ def test_a_docstring_documenting_the_wrong_method_is_refused(make_app):
     app.add_url_rule("/api/wrong", view_func=wrong, methods=["POST"])
     with pytest.raises(OpenAPIError, match=r"serves \['POST'\].*documents \['GET'\]"):
         create_spec(app)
-
-
-def test_an_installed_model_package_adds_its_operations_after_a_restart(make_app, tmp_path,
-                                                                        monkeypatch):
-    assert "sentiment_stub" not in str(get_document(make_app([IRIS], discover=True)).document)
-    # "Install" the fixture package: its code on the path and a dist-info with its entry point.
-    site = tmp_path / "site"
-    dist_info = site / "external_model-3.2.1.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: external-model\n"
-                                        "Version: 3.2.1\n")
-    (dist_info / "entry_points.txt").write_text(
-        "[model_service.models]\nsentiment_stub = external_model.model:LengthModel\n")
-    monkeypatch.syspath_prepend(str(FIXTURES / "external_model_pkg" / "src"))
-    monkeypatch.syspath_prepend(str(site))
-
-    document = get_document(make_app([IRIS], discover=True)).document
-    validate(document)
-    assert "/api/models/sentiment_stub/predict" in document["paths"]
-    assert "/api/models/sentiment_stub/predict_batch" in document["paths"]
-    assert {"SentimentStubInput", "SentimentStubOutput"} <= set(document["components"]["schemas"])
-    assert "/api/models/iris_model/predict" in document["paths"]
 
 
 def test_openapi_json_and_yaml_serve_the_document_built_at_start_up(app):
