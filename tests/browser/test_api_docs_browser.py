@@ -50,9 +50,10 @@ def test_try_it_out_on_iris_predict_returns_a_species(docs_page):
     body = operation.locator("textarea.body-param__text")
     assert '"sepal_length": 5.1' in body.input_value()  # the model's first example
     operation.locator("button.execute").click()
-    result = operation.locator(".live-responses-table tr.response .response-col_status").first
+    live = operation.locator(".live-responses-table tr.response")
+    result = live.locator(".response-col_status").first
     result.wait_for()
     assert result.inner_text().strip().startswith("200")
-    answer = operation.locator(".live-responses-table tr.response .response-col_description pre").first
+    answer = live.locator(".response-col_description pre").first
     assert '"species": "setosa"' in answer.inner_text()
     assert docs_page.errors == []

@@ -3,8 +3,8 @@
 Every phase (examples, coverage, fuzzing, stateful) and every check runs against the production
 server (gunicorn, two workers) on 127.0.0.1: no server error, every status, content type, header
 and body as documented, data the document forbids rejected and data it allows accepted (see
-schemathesis.toml beside this file for the one documented exception). The seed is fixed so a failure reproduces; set
-SCHEMATHESIS_MAX_EXAMPLES (``make fuzz``) for a longer run.
+schemathesis.toml beside this file for the one documented exception). The seed is fixed so a
+failure reproduces; set SCHEMATHESIS_MAX_EXAMPLES (``make fuzz``) for a longer run.
 """
 from __future__ import annotations
 
