@@ -308,7 +308,7 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
         names = ", ".join(sorted(m.name for m in manager.all())) or "none"
         raise click.ClickException(f"{error.detail} Models found: {names}.") from None
 
-    raw = click.open_file(file, "rb")
+    raw = click.get_current_context().with_resource(click.open_file(file, "rb"))
     size = None
     if file != "-":
         size = os.fstat(raw.fileno()).st_size
@@ -319,7 +319,16 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
             "jsonl": lambda: _read_json_lines(stream),
             "csv": lambda: _read_csv(stream, hosted.input_validator.json_schema)}[fmt]()
 
-    out = click.get_binary_stream("stdout")
+    binary_stdout = getattr(sys.stdout, "buffer", None)
+
+    def write(data: bytes) -> None:
+        if binary_stdout is not None:
+            binary_stdout.write(data)
+            binary_stdout.flush()
+        else:
+            sys.stdout.write(data.decode())
+            sys.stdout.flush()
+
     show = progress if progress is not None else bool(size and size >= PROGRESS_MIN_BYTES)
     stats = {"ok": 0, "invalid": 0, "failed": 0}
     pending: list[tuple[int, dict]] = []
@@ -348,8 +357,7 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
         for number, result in zip(numbers, results):
             item = {"row": number, "result": result} if row_numbers else result
             lines.append(orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
-        out.write(b"".join(lines))
-        out.flush()
+        write(b"".join(lines))
         stats["ok"] += len(pending)
         pending.clear()
 
