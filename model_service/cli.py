@@ -121,8 +121,10 @@ def build_openapi_document(app) -> dict:
     except ImportError:
         openapi = None
     if openapi is not None and hasattr(openapi, "build_spec"):
-        with app.app_context():
-            return openapi.build_spec(app)
+        from .auth import add_security_schemes
+
+        with app.app_context():  # the schemes are added once, whoever adds them first
+            return add_security_schemes(openapi.build_spec(app), app)
     raise click.ClickException("This build of Model Service has no OpenAPI document builder.")
 
 

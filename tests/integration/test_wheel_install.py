@@ -25,7 +25,7 @@ def clean_env(**extra: str) -> dict:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def installed(tmp_path_factory) -> Path:
     """Build the wheel (not editable) and install it with its dependencies in a new virtualenv."""
     root = tmp_path_factory.mktemp("wheel")
@@ -45,29 +45,29 @@ def installed(tmp_path_factory) -> Path:
     return venv
 
 
-def test_the_wheel_ships_templates_static_files_and_the_iris_artifact(installed):
-    probe = ("import model_service, iris_model, pathlib;"
-             "p = pathlib.Path(model_service.__file__).parent;"
-             "a = pathlib.Path(iris_model.__file__).parent / 'artifacts';"
-             "print((p / 'templates' / 'error.html').is_file(), (p / 'static').is_dir(),"
-             " (a / 'iris_classifier.joblib').is_file(), 'site-packages' in str(p))")
-    done = subprocess.run([str(installed / "bin" / "python"), "-c", probe], capture_output=True,
-                          text=True, check=True, env=clean_env(), cwd=installed)
-    assert done.stdout.split() == ["True", "True", "True", "True"]
+PROBE = ("import model_service, iris_model, pathlib;"
+         "p = pathlib.Path(model_service.__file__).parent;"
+         "a = pathlib.Path(iris_model.__file__).parent / 'artifacts';"
+         "print((p / 'templates' / 'error.html').is_file(), (p / 'static').is_dir(),"
+         " (a / 'iris_classifier.joblib').is_file(), 'site-packages' in str(p))")
 
 
-def test_the_installed_command_serves_iris_from_an_empty_directory(installed, tmp_path):
+def test_the_installed_wheel_serves_iris_from_an_empty_directory(installed, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     command = str(installed / "bin" / "model-service")
-    listed = subprocess.run([command, "list"], capture_output=True, text=True, cwd=empty,
-                            env=clean_env(), timeout=120)
-    assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.splitlines()[1].split() == [
-        "iris_model", "1.0.0", "ready", "package", "model-service", "0.1.0"]
-
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # The listing runs first: its imports write the bytecode the server then reuses.
+    listing = subprocess.run([command, "list"], cwd=empty, env=clean_env(), text=True,
+                             capture_output=True, timeout=300)
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.splitlines()[1].split() == [
+        "iris_model", "1.0.0", "ready", "package", "model-service", "0.1.0"]
+    # Templates, static files and the artifact come from site-packages, not the checkout.
+    probe = subprocess.run([str(installed / "bin" / "python"), "-c", PROBE], cwd=empty,
+                           env=clean_env(), text=True, capture_output=True, timeout=120)
+    assert probe.stdout.split() == ["True", "True", "True", "True"], probe.stderr
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([command, "serve", "--port", str(port), "--workers", "2"],
                               cwd=empty, env=clean_env(), stdout=log, stderr=subprocess.STDOUT)
