@@ -5,6 +5,8 @@ Every value can be overridden from the environment, so one file serves every dep
 """
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 
@@ -38,6 +40,19 @@ if not control_socket_disable:
 # a read-only root filesystem.
 if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
     worker_tmp_dir = "/dev/shm"
+
+
+# `model-service serve` prepares the shared metrics directory before loading this file. When
+# gunicorn is started directly with this file, gunicorn sets the variable below before it loads
+# the application, so /metrics still adds up every worker; the master removes it on exit.
+# (Nothing is created here: importing this file has no side effects.)
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _metrics_dir = os.path.join(tempfile.gettempdir(), f"model-service-metrics-{os.getpid()}")
+    raw_env = [f"PROMETHEUS_MULTIPROC_DIR={_metrics_dir}"]
+
+    def on_exit(server):
+        """Remove the metrics directory named above when the master stops."""
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
 
 
 def child_exit(server, worker):

@@ -17,7 +17,7 @@ import time
 
 from flask import Blueprint, Flask, Response, current_app, g, has_app_context, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest, multiprocess)
+                               generate_latest, multiprocess, values)
 
 from .manager import HostedModel, get_manager
 from .prediction import prediction_done
@@ -125,11 +125,23 @@ def metrics_view():
                     content_type=CONTENT_TYPE_LATEST)
 
 
+def _use_multiprocess_values(directory: str) -> None:
+    """Keep metric values in ``directory``, shared by every worker of this server.
+
+    prometheus-client picks its value store when it is first imported, which may be before
+    gunicorn has set the variable (gunicorn imports its settings file, inside this package, first).
+    The metrics of this application do not exist yet, so picking again here covers them.
+    """
+    os.makedirs(directory, exist_ok=True)
+    if not getattr(values.ValueClass, "_multiprocess", False):
+        values.ValueClass = values.get_value_class()
+
+
 def init_app(app: Flask) -> None:
     """Create the metrics, record the loaded models, and count every request and prediction."""
     directory = multiprocess_dir()
     if directory:
-        os.makedirs(directory, exist_ok=True)
+        _use_multiprocess_values(directory)
     metrics = Metrics()
     app.extensions[EXTENSION_KEY] = metrics
     metrics.record_models(get_manager(app).all())

@@ -62,12 +62,6 @@ def prepare_metrics_dir() -> tuple[str, bool]:
     else:
         directory, owned = Path(tempfile.mkdtemp(prefix="model-service-metrics-")), True
         os.environ[METRICS_DIR_VARIABLE] = str(directory)
-    if "prometheus_client.values" in sys.modules:
-        # prometheus-client picks its value store when first imported; no metric exists yet,
-        # so pick again now that the directory is known.
-        from prometheus_client import values
-
-        values.ValueClass = values.get_value_class()
     return str(directory), owned
 
 

@@ -216,3 +216,43 @@ def test_make_run_serves_through_the_model_service_command():
     dry_run = subprocess.run(["make", "-n", "run"], capture_output=True, text=True, cwd=REPO_ROOT,
                              env={**os.environ, "MAKEFLAGS": ""})
     assert "model-service serve" in dry_run.stdout
+
+
+def test_plain_gunicorn_with_the_shared_settings_also_adds_up_its_workers(tmp_path):
+    """``gunicorn -c python:model_service.gunicorn_conf`` (the benchmark's way) counts right too."""
+    config = write_models_file(tmp_path, [ECHO, slow_model(tmp_path)])
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = service_env(MODEL_SERVICE_CONFIG=str(config), PORT=str(port), WEB_CONCURRENCY="2",
+                      TMPDIR=str(tmp_path))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with (tmp_path / "gunicorn.log").open("w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config",
+                                   "python:model_service.gunicorn_conf"], env=env, cwd=REPO_ROOT,
+                                  stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: _answers(url, server), message="gunicorn up")
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                slow = pool.submit(post, url, "/api/models/slow_model/predict", {"seconds": 30})
+                wait_for((tmp_path / "started").exists, message="slow prediction started")
+                for value in range(3):
+                    assert post(url, "/api/models/echo_model/predict",
+                                {"value": value}).status_code == 200
+                (tmp_path / "release").touch()
+                assert slow.result().status_code == 200
+            expected = {("echo_model", "ok"): 3, ("slow_model", "ok"): 1}
+            assert counters(url) == expected and counters(url) == expected
+            assert list(tmp_path.glob("model-service-metrics-*"))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=30) == 0
+    assert not list(tmp_path.glob("model-service-metrics-*"))
+
+
+def _answers(url: str, process: subprocess.Popen) -> bool:
+    assert process.poll() is None, "gunicorn exited"
+    try:
+        requests.get(url + "/healthz", timeout=2)
+        return True
+    except requests.RequestException:
+        return False

@@ -59,7 +59,6 @@ def test_a_given_metrics_directory_is_emptied_of_stale_values(isolated_prometheu
     directory, owned = prepare_metrics_dir()
     assert directory == str(tmp_path) and owned is False
     assert not stale.exists()
-    assert values.ValueClass is not values.MutexValue
 
 
 def test_without_a_metrics_directory_a_fresh_one_is_made(isolated_prometheus, tmp_path):
