@@ -83,7 +83,9 @@ def presented_key() -> str | None:
 
 
 def _is_open() -> bool:
-    return request.path in OPEN_PATHS or request.endpoint in OPEN_ENDPOINTS
+    endpoint = request.endpoint or ""
+    return (request.path in OPEN_PATHS or endpoint in OPEN_ENDPOINTS
+            or endpoint.endswith(".static"))  # a blueprint's static files
 
 
 def _unauthorized(detail: str):

@@ -73,8 +73,9 @@ def _serve_dev(host: str, port: int) -> None:
     app = None
     if is_running_from_reloader():  # the reloader's parent only watches files: no models there
         from . import create_app
+        from .serving import level_override
 
-        app = create_app()
+        app = create_app(level_override())
 
     def application(environ, start_response):
         return app(environ, start_response)

@@ -65,6 +65,12 @@ def prepare_metrics_dir() -> tuple[str, bool]:
     return str(directory), owned
 
 
+def level_override() -> dict | None:
+    """The log level chosen on the command line, which wins over the configuration class."""
+    level = os.environ.get("MODEL_SERVICE_LOG_LEVEL")
+    return {"LOG_LEVEL": level.upper()} if level else None
+
+
 def drain_seconds() -> float:
     try:
         return max(0.0, float(os.environ.get("MODEL_SERVICE_DRAIN_SECONDS", 0)))
@@ -127,7 +133,7 @@ class ServeApplication(BaseApplication):
             from . import create_app
 
             self.app_factory = create_app
-        app = self.app_factory()
+        app = self.app_factory(level_override())
         app.config["SHUTTING_DOWN"] = self.shutdown_flag  # read by /readyz
         return app
 

@@ -184,8 +184,8 @@ def test_sigterm_turns_readyz_503_then_drains_in_flight_requests(tmp_path):
         assert server.process.wait(timeout=30) == 0
 
 
-def test_serve_dev_runs_flasks_reloader(tmp_path):
-    server = ServeCommand(tmp_path, [ECHO], "--dev")
+def test_serve_dev_runs_flasks_reloader_at_the_chosen_log_level(tmp_path):
+    server = ServeCommand(tmp_path, [ECHO], "--dev", "--log-level", "WARNING")
     try:
         server.__enter__()
         response = requests.post(server.url + "/api/models/echo_model/predict",
@@ -196,6 +196,7 @@ def test_serve_dev_runs_flasks_reloader(tmp_path):
             os.killpg(server.process.pid, signal.SIGTERM)  # the reloader and its child
             server.process.wait(timeout=15)
             server.log.close()
+    assert not [e for e in server.log_entries() if e["logger"].startswith("model_service")]
 
 
 def test_predict_command_runs_as_a_real_process(tmp_path):
