@@ -30,8 +30,14 @@ def _build_app():
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="model-service", prog_name="model-service")
-def main() -> None:
+@click.option("--config", "-c", "config", envvar="MODEL_SERVICE_CONFIG",
+              type=click.Path(exists=True, dir_okay=False),
+              help="The models file [default: MODEL_SERVICE_CONFIG, else ./models.yaml if "
+                   "present]; installed model packages are found either way.")
+def main(config: str | None) -> None:
     """Host MLModel implementations behind a validated web service."""
+    if config:  # read when the application is built, here and in every server process
+        os.environ["MODEL_SERVICE_CONFIG"] = os.path.abspath(config)
 
 
 # serve

@@ -162,3 +162,13 @@ def test_openapi_writes_the_document(run, tmp_path):
 def test_serve_rejects_a_bad_port(run):
     result = run("serve", "--port", "99999")
     assert result.exit_code == 2 and "99999" in result.stderr
+
+
+def test_the_models_file_can_be_given_on_the_command_line(tmp_path):
+    models = write_models_file(tmp_path, [ECHO])
+    unset = {"MODEL_SERVICE_CONFIG": None}  # and put back as it was after each run
+    result = CliRunner().invoke(main, ["--config", str(models), "list", "--json"], env=unset)
+    assert [m["name"] for m in json.loads(result.stdout)["models"]] == ["echo_model"]
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "missing.yaml"), "list"],
+                                env=unset)
+    assert result.exit_code == 2 and "does not exist" in result.stderr
