@@ -55,6 +55,7 @@ setup(
             "requests>=2.32",
             "openapi-spec-validator>=0.7",
             "kubernetes-validate>=1.37",
+            "setuptools>=75",
         ],
     },
     entry_points={

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_bootstrap import Bootstrap5
 
 from . import auth, metrics, request_log
 from .base import MLModel
@@ -48,15 +49,17 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
     _register_security_headers(app)
 
     ModelManager(app)
+    Bootstrap5(app)  # serves Bootstrap's CSS from our origin (BOOTSTRAP_SERVE_LOCAL)
     # Request ids first (401 bodies carry them), then metrics (401s are counted), then keys.
     request_log.init_app(app)
     metrics.init_app(app)
     auth.init_app(app)
 
-    from . import api, health
+    from . import api, health, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(views.bp)
     return app
 
 
