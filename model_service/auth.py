@@ -153,6 +153,14 @@ def signout():
     return redirect(url_for("auth.signin"))
 
 
+@bp.app_context_processor
+def sign_in_state() -> dict:
+    """Tell the site layout whether to offer "Sign out"."""
+    keys = current_app.extensions.get(EXTENSION_KEY)
+    signed_in = bool(keys and keys.enabled and keys.matches_fingerprint(session.get(SESSION_KEY)))
+    return {"signed_in_with_key": signed_in}
+
+
 def init_app(app: Flask) -> None:
     """Read the keys and guard every request (register after ``request_log`` for request ids)."""
     app.extensions[EXTENSION_KEY] = ApiKeys(parse_keys(app.config.get("API_KEYS")))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,8 +30,14 @@ def clean_env(**extra: str) -> dict:
 def installed(tmp_path_factory) -> Path:
     """Build the wheel (not editable) and install it with its dependencies in a new virtualenv."""
     root = tmp_path_factory.mktemp("wheel")
+    # Build from a copy: setuptools' build/ directory must neither linger in the checkout nor
+    # carry files deleted since an earlier build into this wheel.
+    source = root / "source"
+    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests",
+        "test-artifacts", "bench"))
     wheels = root / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO_ROOT), "--no-deps",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
                     "--wheel-dir", str(wheels), "--quiet"],
                    check=True, cwd=root, env=clean_env(), timeout=600)
     wheel = next(wheels.glob("model_service-*.whl"))
@@ -84,7 +91,7 @@ def test_the_installed_wheel_serves_iris_from_an_empty_directory(installed, tmp_
         assert requests.get(url + "/readyz", timeout=5).json()["models"] == {"iris_model": "ready"}
         response = requests.post(url + "/api/models/iris_model/predict", json=IRIS_ROW, timeout=5)
         assert response.status_code == 200 and response.json()["species"] == "setosa"
-        with requests.get(url + "/static/signin.css", timeout=5) as css:
+        with requests.get(url + "/static/css/site.css", timeout=5) as css:
             assert css.status_code == 200
         assert "model_service_predictions_total" in requests.get(url + "/metrics", timeout=5).text
     finally:

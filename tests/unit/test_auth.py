@@ -66,8 +66,14 @@ def test_probes_and_metrics_stay_open_with_keys(keyed):
 
 
 def test_static_files_stay_open_with_keys(keyed):
-    with keyed.get("/static/signin.css") as response:
+    with keyed.get("/static/css/site.css") as response:
         assert response.status_code == 200
+
+
+def test_the_sign_in_page_uses_the_site_layout_and_says_when_no_key_is_needed(client):
+    page = client.get("/signin").get_data(as_text=True)
+    assert "navbar" in page and "no API key is needed" in page
+    assert "Sign out" not in client.get("/").get_data(as_text=True)
 
 
 def test_a_page_without_a_key_redirects_to_the_sign_in_form(keyed):
@@ -89,6 +95,7 @@ def test_signing_in_once_keeps_the_key_in_the_session_but_not_the_key_itself(key
     cookie = keyed.get_cookie("session")
     assert cookie is not None and "second-key" not in cookie.value
     assert keyed.get("/api/models").status_code == 200
+    assert "Sign out" in keyed.get("/").get_data(as_text=True)
     keyed.post("/signout")
     assert keyed.get("/api/models").status_code == 401
 
