@@ -151,7 +151,7 @@ def test_metrics_count_every_prediction_once_across_two_workers(tmp_path):
 def test_sigterm_turns_readyz_503_then_drains_in_flight_requests(tmp_path):
     models = [ECHO, slow_model(tmp_path)]
     with ServeCommand(tmp_path, models, "--workers", "2",
-                      MODEL_SERVICE_DRAIN_SECONDS="3") as server:
+                      MODEL_SERVICE_DRAIN_SECONDS="5") as server:
         url = server.url
         assert requests.get(url + "/readyz", timeout=5).status_code == 200
         result = {}
@@ -161,12 +161,14 @@ def test_sigterm_turns_readyz_503_then_drains_in_flight_requests(tmp_path):
         wait_for((tmp_path / "started").exists, message="slow prediction started")
         server.process.send_signal(signal.SIGTERM)
 
-        def readyz_status() -> int:
-            return requests.get(url + "/readyz", timeout=5).status_code
+        seen = {}
 
-        wait_for(lambda: readyz_status() == 503, message="/readyz 503 after SIGTERM")
-        body = requests.get(url + "/readyz", timeout=5).json()
-        assert body["status"] == "shutting down"
+        def readyz_answers_503() -> bool:
+            seen["readyz"] = requests.get(url + "/readyz", timeout=5)
+            return seen["readyz"].status_code == 503
+
+        wait_for(readyz_answers_503, message="/readyz 503 after SIGTERM")
+        assert seen["readyz"].json()["status"] == "shutting down"
         # Still serving while the load balancer catches up.
         assert post(url, "/api/models/echo_model/predict", {"value": 2}).status_code == 200
 
