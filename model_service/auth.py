@@ -119,7 +119,10 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an absolute or scheme-relative URL (open redirect)."""
     if not target:
         return "/"
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. "http://[" : not a URL at all
+        return "/"
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
             or "\\" in target:
         return "/"

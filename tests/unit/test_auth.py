@@ -108,13 +108,21 @@ def test_signing_in_with_a_wrong_key_shows_the_form_again_with_an_error(keyed):
     assert keyed.get("/api/models").status_code == 401
 
 
+def test_odd_sign_in_requests_get_a_page_never_a_500(keyed):
+    assert keyed.get("/signin?next=http://[broken").status_code == 200
+    assert keyed.post("/signin", data={"api_key": "x" * 100_000}).status_code == 400
+    assert keyed.get("/api/models", headers={"X-API-Key": "é" * 5000}).status_code == 401
+    assert keyed.get("/api/models", headers={"Authorization": "Bearer"}).status_code == 401
+
+
 def test_signing_in_without_the_form_token_is_refused(keyed):
     response = keyed.post("/signin", data={"api_key": "first-key"})
     assert response.status_code == 400
     assert keyed.get("/api/models").status_code == 401
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil",
+                                    "http://[broken", "javascript:alert(1)"])
 def test_sign_in_never_redirects_off_site(keyed, target):
     page = keyed.get("/signin").get_data(as_text=True)
     response = keyed.post("/signin", query_string={"next": target},
