@@ -175,14 +175,14 @@ def _detect_format(path: str, head: bytes) -> str:
     return {b"[": "json", b"{": "jsonl"}.get(first, "csv")
 
 
-def _read_json_array(stream: IO[bytes]) -> Iterator[Any]:
+def _read_json_array(stream: IO[bytes]) -> list:
     try:
         document = orjson.loads(stream.read())
     except orjson.JSONDecodeError as error:
         raise click.ClickException(f"The input is not valid JSON: {error}") from None
     if not isinstance(document, list):
         raise click.ClickException("A .json input must hold a JSON array of objects.")
-    yield from document
+    return document
 
 
 def _read_json_lines(stream: IO[bytes]) -> Iterator[Any]:
@@ -324,9 +324,19 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
     counting = _CountingReader(raw)
     stream = io.BufferedReader(counting)
     fmt = fmt or _detect_format(file, stream.peek(64))
-    rows = {"json": lambda: _read_json_array(stream),
-            "jsonl": lambda: _read_json_lines(stream),
-            "csv": lambda: _read_csv(stream, hosted.input_validator.json_schema)}[fmt]()
+    if fmt == "json":  # read whole: progress counts rows
+        document = _read_json_array(stream)
+        rows, total = iter(document), len(document)
+
+        def progress_at(number: int) -> int:
+            return number
+    else:  # streamed: progress counts bytes read
+        rows = (_read_json_lines(stream) if fmt == "jsonl"
+                else _read_csv(stream, hosted.input_validator.json_schema))
+        total = size or 0
+
+        def progress_at(number: int) -> int:
+            return counting.count
 
     binary_stdout = getattr(sys.stdout, "buffer", None)
 
@@ -370,10 +380,10 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
         stats["ok"] += len(pending)
         pending.clear()
 
-    with app.app_context(), click.progressbar(length=size or 0, file=sys.stderr,
+    with app.app_context(), click.progressbar(length=total, file=sys.stderr,
                                               label=f"Predicting with {name}",
                                               hidden=not show) as bar:
-        last = 0
+        last = number = 0
         for number, row in enumerate(rows, start=1):
             if isinstance(row, RowError):
                 report_invalid(number, row.errors)
@@ -384,10 +394,10 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
                     report_invalid(number, error.errors or {"_schema": [error.detail]})
             if len(pending) >= batch_size:
                 flush()
-                bar.update(counting.count - last)
-                last = counting.count
+                bar.update(progress_at(number) - last)
+                last = progress_at(number)
         flush()
-        bar.update(counting.count - last)
+        bar.update(progress_at(number) - last)
 
     total = stats["ok"] + stats["invalid"] + stats["failed"]
     summary = f"{stats['ok']} of {total} rows predicted"
