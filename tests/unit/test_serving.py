@@ -71,17 +71,6 @@ def test_without_a_metrics_directory_a_fresh_one_is_made(isolated_prometheus, tm
     assert directory.startswith(str(tmp_path)) and os.listdir(directory) == []
 
 
-def test_the_shutdown_flag_is_shared_with_forked_children():
-    flag = ShutdownFlag()
-    assert not flag
-    pid = os.fork()
-    if pid == 0:  # the child sets it; the parent must see it
-        flag.set()
-        os._exit(0)
-    os.waitpid(pid, 0)
-    assert flag
-
-
 def test_readyz_answers_503_once_the_flag_is_set(app):
     flag = ShutdownFlag()
     app.config["SHUTTING_DOWN"] = flag
