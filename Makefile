@@ -27,11 +27,11 @@ venv: $(STAMP) ## Create .venv and install the project with its test tools
 chromium: ## Install Debian's chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
-run: venv ## Serve with gunicorn on http://$(HOST):$(PORT) (HOST/PORT may be overridden)
-	$(BIN)/gunicorn --config python:model_service.gunicorn_conf
+run: venv ## Serve with gunicorn workers on http://$(HOST):$(PORT) (HOST, PORT, WEB_CONCURRENCY)
+	$(BIN)/model-service serve
 
 dev: venv ## Serve with Flask's reloader and debugger (development only)
-	APP_SETTINGS=development $(BIN)/flask --app "model_service:create_app()" run --debug --host $(HOST) --port $(PORT)
+	$(BIN)/model-service serve --dev
 
 test: venv chromium ## Run the whole test suite, browser tests included
 	$(BIN)/python -m pytest

@@ -4,13 +4,13 @@
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask_bootstrap import Bootstrap5
 
+from . import auth, metrics, request_log
 from .base import MLModel
 from .config import _default_models_file, settings_class
 from .errors import register_error_handlers
@@ -44,12 +44,16 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
         app.config.update(test_config)
     app.config["SERVICE_VERSION"] = __version__
 
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    request_log.configure_logging(app.config["LOG_LEVEL"], app.config.get("LOG_FORMAT", "json"))
     register_error_handlers(app)
     _register_security_headers(app)
 
     ModelManager(app)
     Bootstrap5(app)  # serves Bootstrap's CSS from our origin (BOOTSTRAP_SERVE_LOCAL)
+    # Request ids first (401 bodies carry them), then metrics (401s are counted), then keys.
+    request_log.init_app(app)
+    metrics.init_app(app)
+    auth.init_app(app)
 
     from . import api, health, views
 

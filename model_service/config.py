@@ -36,6 +36,8 @@ class Config:
     MAX_BATCH_SIZE = _int("MODEL_SERVICE_MAX_BATCH_SIZE", 10_000)
     BOOTSTRAP_SERVE_LOCAL = True
     LOG_LEVEL = os.environ.get("MODEL_SERVICE_LOG_LEVEL", "INFO")
+    LOG_FORMAT = os.environ.get("MODEL_SERVICE_LOG_FORMAT", "json")  # or "text"
+    API_KEYS = os.environ.get("MODEL_SERVICE_API_KEYS", "")  # comma-separated; empty: open
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
