@@ -194,7 +194,9 @@ def add_security_schemes(document: dict, app: Flask | None = None) -> dict:
                 operation["security"] = []
             else:
                 operation.setdefault("responses", {}).setdefault("401", {
-                    "description": "No API key, or an invalid one (application/problem+json).",
+                    "description": "No API key, or an invalid one.",
+                    "content": {"application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/Problem"}}},
                 })
     return document
 

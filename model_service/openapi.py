@@ -20,6 +20,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask
 
+from .auth import add_security_schemes
 from .base import QUALIFIED_NAME_PATTERN
 from .errors import PROBLEM_MIMETYPE, problem_body
 from .manager import HostedModel, get_manager
@@ -260,7 +261,7 @@ def create_spec(app: Flask) -> APISpec:
 
 def build_spec(app: Flask) -> dict:
     """Return the OpenAPI 3.1 document of ``app`` as a plain dict, in the customary key order."""
-    document = create_spec(app).to_dict()
+    document = add_security_schemes(create_spec(app).to_dict(), app)
     order = ["openapi", "info", "tags", "paths", "components"]
     return {key: document[key] for key in sorted(document, key=lambda k: (
         order.index(k) if k in order else len(order), k))}
