@@ -63,7 +63,28 @@ def _inline(_schema: Any) -> None:
     return None
 
 
+def _exclusive_bounds(self: OpenAPIConverter, field: fields.Field, ret: dict, **kwargs: Any) -> dict:
+    """Publish ``Range(min_inclusive=False)``/``max_inclusive=False`` as exclusive bounds.
+
+    apispec's converter writes every ``Range`` as inclusive ``minimum``/``maximum``, which would
+    publish a looser contract than the one enforced; this moves such bounds to their exclusive
+    keywords (apispec merges what an attribute function returns, so the inclusive keys are
+    dropped from ``ret`` in place).
+    """
+    exclusive = {}
+    for validator in field.validators:
+        if not isinstance(validator, validate.Range):
+            continue
+        for bound, inclusive, keyword in ((validator.min, validator.min_inclusive, "Minimum"),
+                                          (validator.max, validator.max_inclusive, "Maximum")):
+            if bound is not None and not inclusive and keyword.lower() in ret:
+                ret.pop(keyword.lower())
+                exclusive[f"exclusive{keyword}"] = field._serialize(bound, None, None)
+    return exclusive
+
+
 _converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=_inline, spec=None)
+_converter.add_attribute_function(_exclusive_bounds)
 
 
 def to_json_schema(schema: type[Schema] | Schema, title: str | None = None) -> dict:

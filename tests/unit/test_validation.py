@@ -70,3 +70,22 @@ def test_enum_and_array_item_errors_name_the_path(rich):
     _, errors = rich.load({**VALID_RICH, "plan": "gold", "tags": ["ok", 7]})
     assert errors["plan"] == ["Must be one of: basic, plus, premium."]
     assert errors["tags"] == {1: ["Not a valid value: expected a string, got an integer."]}
+
+
+def test_exclusive_range_bounds_are_published_and_enforced_as_exclusive():
+    from marshmallow import Schema, fields, validate
+
+    class Exclusive(Schema):
+        rate = fields.Float(required=True, validate=validate.Range(min=0, max=1, min_inclusive=False,
+                                                                    max_inclusive=False))
+        count = fields.Integer(validate=validate.Range(min=1, min_inclusive=True))
+
+    validator = SchemaValidator(Exclusive)
+    rate = validator.json_schema["properties"]["rate"]
+    assert rate["exclusiveMinimum"] == 0 and rate["exclusiveMaximum"] == 1
+    assert "minimum" not in rate and "maximum" not in rate
+    assert validator.json_schema["properties"]["count"]["minimum"] == 1
+    for bound in (0, 1):
+        _, errors = validator.load({"rate": bound})
+        assert errors["rate"] == [f"Must be {'greater' if bound == 0 else 'less'} than {float(bound)}."]
+    assert validator.load({"rate": 0.5})[1] is None
