@@ -42,20 +42,12 @@ def readyz():
           description: Every model is ready.
           content:
             application/json:
-              schema:
-                type: object
-                properties:
-                  status: {type: string}
-                  models: {type: object, additionalProperties: {type: string}}
+              schema: ReadinessSchema
         "503":
           description: At least one model is not ready, or the server is shutting down.
           content:
             application/json:
-              schema:
-                type: object
-                properties:
-                  status: {type: string}
-                  models: {type: object, additionalProperties: {type: string}}
+              schema: ReadinessSchema
     """
     manager = get_manager(current_app)
     statuses = {hosted.name: hosted.status for hosted in manager.all()}

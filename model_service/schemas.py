@@ -41,6 +41,15 @@ class ModelMetadataSchema(ModelSummarySchema):
     )
 
 
+class ReadinessSchema(Schema):
+    """Body of ``GET /readyz``: the overall status and each model's."""
+
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["ready", "not ready", "shutting down"]))
+    models = fields.Dict(keys=fields.String(), values=fields.String(
+        validate=validate.OneOf(MODEL_STATUSES)), required=True)
+
+
 class ProblemSchema(Schema):
     """An RFC 9457 problem-details body, the shape of every API error."""
 
