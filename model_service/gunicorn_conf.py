@@ -2,14 +2,19 @@
 the container image and the benchmark (``gunicorn -c python:model_service.gunicorn_conf``).
 
 Every value can be overridden from the environment, so one file serves every deployment.
+Workers are threaded (``gthread``): concurrent requests inside one process are what the
+micro-batcher gathers into one ``predict_batch`` call, and keep-alive connections are kept.
 """
 import multiprocessing
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count(), 4)))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", 16))
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 1000))
 preload_app = True  # models load once in the master; forked workers share their memory
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", 30))
 timeout = int(os.environ.get("WORKER_TIMEOUT", 60))
-keepalive = 5
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 wsgi_app = "model_service:create_app()"

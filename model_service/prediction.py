@@ -3,14 +3,20 @@
 Input is checked against the model's input schema (422 with field errors), the model is called,
 and its output is checked against its output schema (500 naming the model when it breaks its own
 contract). A model that raises fails only the request that called it.
+
+Single predictions go through the model's micro-batcher when it has one (``batching.py``):
+concurrent requests then share one ``predict_batch`` call, and every request still gets its own
+result or its own error.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ModelFailure, PayloadTooLarge, ValidationFailed
-from .manager import HostedModel
+
+if TYPE_CHECKING:
+    from .manager import HostedModel
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,8 @@ def validate_batch(hosted: HostedModel, raw: Any, max_items: int) -> list[dict]:
         raise PayloadTooLarge(
             f"A batch holds at most {max_items} items; this one has {len(raw)}."
         )
+    if raw and hosted.input_validator.load_many_unchanged(raw):
+        return raw
     items, errors = [], {}
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
@@ -73,15 +81,62 @@ def _check_output(hosted: HostedModel, result: Any) -> dict:
     return dumped
 
 
-def run_predict(hosted: HostedModel, data: dict) -> dict:
-    """Call the model on one validated input and return its checked output."""
+def _model_failure(hosted: HostedModel) -> ModelFailure:
+    return ModelFailure(f"Model '{hosted.name}' failed to make a prediction; "
+                        "the error has been logged.")
+
+
+def _predict_one(hosted: HostedModel, data: dict) -> Any:
+    """Return the model's raw answer for one item, or a ``ModelFailure`` when it raises."""
     try:
-        result = hosted.model.predict(data)
+        return hosted.model.predict(data)
     except Exception:
         log.exception("Model %s raised in predict", hosted.name)
-        raise ModelFailure(f"Model '{hosted.name}' failed to make a prediction; "
-                           "the error has been logged.") from None
-    return _check_output(hosted, result)
+        return _model_failure(hosted)
+
+
+def _checked_outcome(hosted: HostedModel, result: Any) -> Any:
+    if isinstance(result, ModelFailure):
+        return result
+    try:
+        return _check_output(hosted, result)
+    except ModelFailure as failure:
+        return failure
+
+
+def predict_each(hosted: HostedModel, items: list[dict]) -> list[Any]:
+    """Predict validated items; return one checked result or ``ModelFailure`` per item, in order.
+
+    One item calls ``predict``, exactly as without batching. Several call ``predict_batch`` once;
+    when it raises or breaks its contract, each item is retried alone with ``predict``, so only
+    the items that fail on their own get an error.
+    """
+    if len(items) == 1:
+        results = [_predict_one(hosted, items[0])]
+    else:
+        try:
+            results = hosted.model.predict_batch(items)
+            if not isinstance(results, list) or len(results) != len(items):
+                raise TypeError(f"predict_batch returned {type(results).__name__} "
+                                f"of length {len(results) if isinstance(results, list) else '?'} "
+                                f"for {len(items)} items")
+        except Exception:
+            log.warning("Model %s failed a micro-batch of %d items; predicting them one by one",
+                        hosted.name, len(items), exc_info=True)
+            results = [_predict_one(hosted, item) for item in items]
+    return [_checked_outcome(hosted, result) for result in results]
+
+
+def run_predict(hosted: HostedModel, data: dict) -> dict:
+    """Call the model on one validated input and return its checked output.
+
+    With a micro-batcher, the call may be shared with concurrent requests for the same model.
+    """
+    batcher = hosted.batcher
+    outcome = predict_each(hosted, [data])[0] if batcher is None else batcher.submit(data)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def run_predict_batch(hosted: HostedModel, items: list[dict]) -> list[dict]:
@@ -98,5 +153,7 @@ def run_predict_batch(hosted: HostedModel, items: list[dict]) -> list[dict]:
         log.error("Model %s returned %r results for %d items", hosted.name,
                   len(results) if isinstance(results, list) else type(results), len(items))
         raise ModelFailure(f"Model '{hosted.name}' returned a batch result of the wrong length.")
+    if hosted.output_validator.dump_many_unchanged(results):
+        return results
     return [_check_output(hosted, result) for result in results]
 

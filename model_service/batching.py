@@ -1,0 +1,148 @@
+"""Adaptive micro-batching: concurrent single predictions for one model share one batch call.
+
+A request that finds its model idle runs at once, alone, on the calling thread: no timer, no
+hand-off, so there is no added latency without concurrency. Requests that arrive while the model
+is busy queue up; when the running call returns, the first of them leads the next call with
+everything that queued behind it (up to ``max_batch_size``), and the others wait for their own
+result. The batch size adapts to the load: one under light traffic, larger as requests pile up.
+The leader thread is always one of the requesting threads, so no background thread exists, and
+forked server workers each get their own batcher state on first use.
+
+``max_wait_ms`` (0 by default) lets a leader that found the model idle wait that long for
+companions before running, trading latency for larger batches, like MLServer's
+``max_batch_time``.
+
+The batcher knows nothing of HTTP or models: ``run_batch`` takes a list of items and returns one
+outcome per item, either a result or an exception instance, which is raised in the thread of the
+request it belongs to, so a failure stays with its own request.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+Outcome = Any  # a result, or an exception instance for that item alone
+RunBatch = Callable[[list], list[Outcome]]
+
+DEFAULT_MAX_BATCH_SIZE = 64
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """Micro-batching settings of one model (``batching:`` in its models-file entry)."""
+
+    enabled: bool
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
+    max_wait_ms: float = 0.0
+
+    @classmethod
+    def from_mapping(cls, mapping: Any, default_enabled: bool, defaults: "BatchSettings") -> "BatchSettings":
+        """Build settings from a models-file mapping; raise ``ValueError`` naming a bad key."""
+        if mapping is None:
+            mapping = {}
+        if not isinstance(mapping, dict):
+            raise ValueError("'batching' must be a mapping (enabled, max_batch_size, max_wait_ms).")
+        unknown = set(mapping) - {"enabled", "max_batch_size", "max_wait_ms"}
+        if unknown:
+            raise ValueError("unknown 'batching' setting(s): " + ", ".join(sorted(unknown)) +
+                             " (allowed: enabled, max_batch_size, max_wait_ms).")
+        enabled = mapping.get("enabled", default_enabled)
+        size = mapping.get("max_batch_size", defaults.max_batch_size)
+        wait = mapping.get("max_wait_ms", defaults.max_wait_ms)
+        if not isinstance(enabled, bool):
+            raise ValueError("'batching.enabled' must be true or false.")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError("'batching.max_batch_size' must be an integer of at least 1.")
+        if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait <= 1000:
+            raise ValueError("'batching.max_wait_ms' must be a number from 0 to 1000.")
+        return cls(enabled=enabled, max_batch_size=size, max_wait_ms=float(wait))
+
+
+class _Slot:
+    """One request waiting in a batcher: its item, and later its outcome or its turn to lead."""
+
+    __slots__ = ("item", "outcome", "leads", "event")
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+        self.outcome: Outcome = None
+        self.leads = False
+        self.event = threading.Event()
+
+
+class MicroBatcher:
+    """Gather concurrent ``submit`` calls into ``run_batch`` calls (see the module docstring)."""
+
+    def __init__(self, run_batch: RunBatch, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+                 max_wait_ms: float = 0.0) -> None:
+        if max_batch_size < 1:
+            raise ValueError("max_batch_size must be at least 1")
+        self.run_batch = run_batch
+        self.max_batch_size = max_batch_size
+        self.max_wait = max_wait_ms / 1000
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: deque[_Slot] = deque()
+        self._busy = False
+
+    def pending(self) -> int:
+        """How many requests are queued behind the running call."""
+        with self._cond:
+            return len(self._queue)
+
+    def submit(self, item: Any) -> Outcome:
+        """Return the outcome for ``item``: a result, or an exception instance to raise."""
+        slot = _Slot(item)
+        with self._cond:
+            if self._busy:
+                self._queue.append(slot)
+                self._cond.notify()
+                leads = False
+            else:
+                self._busy = leads = True
+        if not leads:
+            slot.event.wait()
+            if not slot.leads:
+                return slot.outcome
+        self._lead(slot)
+        return slot.outcome
+
+    def _lead(self, own: _Slot) -> None:
+        """Run one call for ``own`` and what queued behind it, then pass the lead on."""
+        batch = [own]
+        try:
+            with self._cond:
+                if self.max_wait and not self._queue:
+                    deadline = time.monotonic() + self.max_wait
+                    while len(self._queue) < self.max_batch_size - 1:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        self._cond.wait(remaining)
+                while self._queue and len(batch) < self.max_batch_size:
+                    batch.append(self._queue.popleft())
+            try:
+                outcomes = self.run_batch([slot.item for slot in batch])
+                if len(outcomes) != len(batch):
+                    raise RuntimeError(f"run_batch returned {len(outcomes)} outcomes "
+                                       f"for {len(batch)} items")
+            except Exception as error:  # a bug of run_batch must not strand the waiters
+                outcomes = [RuntimeError(f"micro-batch call failed: {error!r}") for _ in batch]
+            for slot, outcome in zip(batch, outcomes):
+                slot.outcome = outcome
+        finally:
+            with self._cond:
+                if self._queue:
+                    successor = self._queue.popleft()
+                    successor.leads = True
+                else:
+                    successor = None
+                    self._busy = False
+            for slot in batch[1:]:
+                if slot.outcome is None:  # interrupted before any outcome was set
+                    slot.outcome = RuntimeError("the micro-batch call was interrupted")
+                slot.event.set()
+            if successor is not None:
+                successor.event.set()
