@@ -8,9 +8,12 @@ result. The batch size adapts to the load: one under light traffic, larger as re
 The leader thread is always one of the requesting threads, so no background thread exists, and
 forked server workers each get their own batcher state on first use.
 
-``max_wait_ms`` (0 by default) lets a leader that found the model idle wait that long for
-companions before running, trading latency for larger batches, like MLServer's
-``max_batch_time``.
+Python threads take turns on one interpreter lock, so requests that arrive together do not reach
+the batcher together: while one runs the model, the others are still parsing their bodies. A
+request therefore *announces* itself as soon as it is routed to the model (``incoming()``), and a
+leader waits, at most ``max_wait_ms``, only for requests that announced themselves and have not
+queued yet. A lone request has no one to wait for and runs at once; under load the wait is as
+long as the others need to catch up (typically well under a millisecond), and the batch grows.
 
 The batcher knows nothing of HTTP or models: ``run_batch`` takes a list of items and returns one
 outcome per item, either a result or an exception instance, which is raised in the thread of the
@@ -21,13 +24,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 Outcome = Any  # a result, or an exception instance for that item alone
 RunBatch = Callable[[list], list[Outcome]]
 
 DEFAULT_MAX_BATCH_SIZE = 64
+DEFAULT_MAX_WAIT_MS = 2.0
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class BatchSettings:
 
     enabled: bool
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
-    max_wait_ms: float = 0.0
+    max_wait_ms: float = DEFAULT_MAX_WAIT_MS
 
     @classmethod
     def from_mapping(cls, mapping: Any, default_enabled: bool, defaults: "BatchSettings") -> "BatchSettings":
@@ -77,7 +82,7 @@ class MicroBatcher:
     """Gather concurrent ``submit`` calls into ``run_batch`` calls (see the module docstring)."""
 
     def __init__(self, run_batch: RunBatch, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-                 max_wait_ms: float = 0.0) -> None:
+                 max_wait_ms: float = DEFAULT_MAX_WAIT_MS) -> None:
         if max_batch_size < 1:
             raise ValueError("max_batch_size must be at least 1")
         self.run_batch = run_batch
@@ -86,19 +91,47 @@ class MicroBatcher:
         self._cond = threading.Condition(threading.Lock())
         self._queue: deque[_Slot] = deque()
         self._busy = False
+        self._incoming = 0  # announced requests that have not submitted (or given up) yet
+        self.calls = 0  # run_batch calls so far, and the items they carried (for metrics)
+        self.items = 0
+        self._local = threading.local()
 
     def pending(self) -> int:
         """How many requests are queued behind the running call."""
         with self._cond:
             return len(self._queue)
 
+    @contextmanager
+    def incoming(self) -> Iterator[None]:
+        """Announce a request that is on its way to ``submit`` (it may still fail validation)."""
+        with self._cond:
+            self._incoming += 1
+            self._local.announced = True
+        try:
+            yield
+        finally:
+            self._arrived(notify=True)
+
+    def _arrived(self, notify: bool) -> None:
+        """Count an announced request of this thread as arrived; call with the lock not held."""
+        if getattr(self._local, "announced", False):
+            with self._cond:
+                self._local.announced = False
+                self._incoming -= 1
+                if notify and self._incoming == 0:
+                    self._cond.notify()
+
     def submit(self, item: Any) -> Outcome:
         """Return the outcome for ``item``: a result, or an exception instance to raise."""
         slot = _Slot(item)
         with self._cond:
+            if getattr(self._local, "announced", False):
+                self._local.announced = False
+                self._incoming -= 1
             if self._busy:
                 self._queue.append(slot)
-                self._cond.notify()
+                if self._incoming == 0 or len(self._queue) >= self.max_batch_size - 1:
+                    self._cond.notify()
                 leads = False
             else:
                 self._busy = leads = True
@@ -114,15 +147,18 @@ class MicroBatcher:
         batch = [own]
         try:
             with self._cond:
-                if self.max_wait and not self._queue:
+                if self.max_wait and self._incoming:
+                    # Others are on their way: give them the interpreter to catch up, briefly.
                     deadline = time.monotonic() + self.max_wait
-                    while len(self._queue) < self.max_batch_size - 1:
+                    while self._incoming and len(self._queue) < self.max_batch_size - 1:
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:
                             break
                         self._cond.wait(remaining)
                 while self._queue and len(batch) < self.max_batch_size:
                     batch.append(self._queue.popleft())
+                self.calls += 1
+                self.items += len(batch)
             try:
                 outcomes = self.run_batch([slot.item for slot in batch])
                 if len(outcomes) != len(batch):

@@ -38,7 +38,7 @@ class Config:
     # predict_batch, "off" none; a model's `batching:` entry in the models file wins.
     MICRO_BATCHING = os.environ.get("MODEL_SERVICE_MICRO_BATCHING", "auto")
     MICRO_BATCH_MAX_SIZE = _int("MODEL_SERVICE_MICRO_BATCH_MAX_SIZE", 64)
-    MICRO_BATCH_MAX_WAIT_MS = _int("MODEL_SERVICE_MICRO_BATCH_MAX_WAIT_MS", 0)
+    MICRO_BATCH_MAX_WAIT_MS = _int("MODEL_SERVICE_MICRO_BATCH_MAX_WAIT_MS", 2)
     BOOTSTRAP_SERVE_LOCAL = True
     LOG_LEVEL = os.environ.get("MODEL_SERVICE_LOG_LEVEL", "INFO")
     SESSION_COOKIE_HTTPONLY = True

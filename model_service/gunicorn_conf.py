@@ -18,3 +18,19 @@ graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", 30))
 timeout = int(os.environ.get("WORKER_TIMEOUT", 60))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 wsgi_app = "model_service:create_app()"
+# A kept-alive connection stays with the worker that accepted it, so a burst of clients can land
+# on one worker and leave another idle. Closing each connection after this many requests lets
+# the clients reconnect, and the least busy worker (first back in accept) takes them: the load
+# rebalances within a fraction of a second, at the cost of one reconnect per that many requests.
+keepalive_requests = int(os.environ.get("GUNICORN_KEEPALIVE_REQUESTS", 100))
+
+
+def pre_request(worker, req):
+    """Ask for ``Connection: close`` on every ``keepalive_requests``-th request of a connection."""
+    if keepalive_requests <= 0:
+        return
+    connection = req.unreader  # one per client connection
+    served = getattr(connection, "served_requests", 0) + 1
+    connection.served_requests = served
+    if served >= keepalive_requests:
+        req.must_close = True

@@ -11,6 +11,7 @@ result or its own error.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from .errors import ModelFailure, PayloadTooLarge, ValidationFailed
@@ -125,6 +126,12 @@ def predict_each(hosted: HostedModel, items: list[dict]) -> list[Any]:
                         hosted.name, len(items), exc_info=True)
             results = [_predict_one(hosted, item) for item in items]
     return [_checked_outcome(hosted, result) for result in results]
+
+
+def incoming(hosted: HostedModel) -> AbstractContextManager:
+    """Announce a single prediction on its way, so that its model's batcher waits for it."""
+    batcher = hosted.batcher
+    return nullcontext() if batcher is None else batcher.incoming()
 
 
 def run_predict(hosted: HostedModel, data: dict) -> dict:
