@@ -117,6 +117,17 @@ class Server:
             children = []
         return [pid, *map(int, children)]
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (user + system)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def pss_mib(self) -> float:
         """Total proportional set size of the master and its workers, in MiB."""
         total_kib = 0
@@ -176,6 +187,16 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 def _ms(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
     return float(number) * _UNITS[unit]
+
+
+def load(server: "Server", path: str, connections: int, duration: int = DURATION) -> dict:
+    """Run ``wrk`` against a server; add the server's CPU time per request (robust to noise)."""
+    before = server.cpu_seconds()
+    result = wrk(server.url, path, connections, duration)
+    spent = server.cpu_seconds() - before
+    requests = result["rps"] * duration
+    result["cpu_us_per_request"] = spent / requests * 1e6 if requests else float("nan")
+    return result
 
 
 def wrk(url: str, path: str, connections: int, duration: int = DURATION) -> dict:
@@ -255,8 +276,8 @@ def single_predictions(models: Path) -> dict:
         warm(baseline.url, BASELINE_PATH)
         for connections in CONNECTIONS:
             # Interleave so that background noise hits both sides alike.
-            results["baseline"][connections] = wrk(baseline.url, BASELINE_PATH, connections)
-            results["service"][connections] = wrk(service.url, service_path, connections)
+            results["baseline"][connections] = load(baseline, BASELINE_PATH, connections)
+            results["service"][connections] = load(service, service_path, connections)
             log(f"  {connections:>3} connections: service {results['service'][connections]['rps']:.0f} "
                 f"req/s, baseline {results['baseline'][connections]['rps']:.0f} req/s")
     return results
@@ -308,8 +329,8 @@ def many_models(one: Path, many: Path) -> dict:
         with Server("service", WORKERS, models) as server:
             path = SERVICE_PATH.format(name=name)
             warm(server.url, path)
-            load = wrk(server.url, path, 16)
-            results[count] = {"ready_s": server.ready_seconds, "pss_mib": server.pss_mib(), **load}
+            measured = load(server, path, 16)
+            results[count] = {"ready_s": server.ready_seconds, "pss_mib": server.pss_mib(), **measured}
     return results
 
 
@@ -340,6 +361,9 @@ def table(results: dict) -> str:
                      f"{s['p50_ms']:>11.2f} /{s['p99_ms']:>8.2f}"
                      f"{b['p50_ms']:>12.2f} /{b['p99_ms']:>8.2f}"
                      f"{ratio(s['p99_ms'], b['p99_ms']):>9}")
+        lines.append(f"{f'  {c} conn  server CPU us/req':<30}{s['cpu_us_per_request']:>22.0f}"
+                     f"{b['cpu_us_per_request']:>22.0f}"
+                     f"{ratio(s['cpu_us_per_request'], b['cpu_us_per_request']):>9}")
         failed = s["non_2xx"] + s["socket_errors"] + b["non_2xx"] + b["socket_errors"]
         if failed:
             lines.append(f"  ! failures: service {s['non_2xx']}+{s['socket_errors']}, "

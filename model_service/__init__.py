@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from .base import MLModel
 from .config import _default_models_file, settings_class
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
         app.config.update(test_config)
     app.config["SERVICE_VERSION"] = __version__
 
+    app.session_interface = ApiSessionInterface()
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     register_error_handlers(app)
     _register_security_headers(app)
@@ -56,11 +58,35 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
     return app
 
 
+class ApiSessionInterface(SecureCookieSessionInterface):
+    """Cookie sessions for pages; none for the JSON API, which is stateless.
+
+    Opening a signed-cookie session costs a serializer per request, a noticeable share of a
+    prediction's time; API calls never read or write the session, so they get the null session.
+    """
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+_SECURITY_HEADER_NAMES = frozenset(name.lower() for name, _ in SECURITY_HEADERS)
 
 
 def _register_security_headers(app: Flask) -> None:
@@ -69,10 +95,8 @@ def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        present = _SECURITY_HEADER_NAMES.intersection(headers.keys(lower=True))
+        # One pass over the (list-based) headers instead of six lookups: this runs per request.
+        headers.extend([(name, value) for name, value in SECURITY_HEADERS
+                        if name.lower() not in present] if present else SECURITY_HEADERS)
         return response
