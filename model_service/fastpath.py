@@ -14,6 +14,7 @@ non-finite float) makes it answer "don't know", and the caller takes the marshma
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -34,11 +35,12 @@ class Fallback(Exception):
 
 
 class FieldPlan:
-    __slots__ = ("name", "kind", "field", "required", "nullable", "nested", "ranges", "lengths",
-                 "enums")
+    __slots__ = ("name", "getter", "kind", "field", "required", "nullable", "nested", "ranges",
+                 "lengths", "enums")
 
     def __init__(self, name: str, kind: str, field: fields.Field, nested: "Plan | None") -> None:
         self.name, self.kind, self.field, self.nested = name, kind, field, nested
+        self.getter = operator.itemgetter(name)
         self.required = bool(field.required)
         self.nullable = bool(field.allow_none)
         self.ranges: list[validate.Range] = []
@@ -137,7 +139,7 @@ class Plan:
         for plan in self.fields:
             name = plan.name
             if plan.required:
-                column = [item[name] for item in items]
+                column = list(map(plan.getter, items))
             else:
                 column = [item[name] for item in items if name in item]
             if not plan.column_conforms(column):
