@@ -9,11 +9,13 @@ The leader thread is always one of the requesting threads, so no background thre
 forked server workers each get their own batcher state on first use.
 
 Python threads take turns on one interpreter lock, so requests that arrive together do not reach
-the batcher together: while one runs the model, the others are still parsing their bodies. A
-request therefore *announces* itself as soon as it is routed to the model (``incoming()``), and a
-leader waits, at most ``max_wait_ms``, only for requests that announced themselves and have not
-queued yet. A lone request has no one to wait for and runs at once; under load the wait is as
-long as the others need to catch up (typically well under a millisecond), and the batch grows.
+the batcher together: while one runs the model, the others are still parsing their bodies, and
+"what queued while the model was busy" is often nothing. So the batcher also watches how many
+requests are inside the model's endpoint at once (``incoming()``, entered as soon as a request is
+routed to the model), and remembers the peak over the last ``PEAK_WINDOW``. A leader that has
+fewer companions than that peak waits for the rest, at most ``max_wait_ms``, then runs with what
+it has. A lone request (peak 1) never waits; under concurrent load the wait ends as soon as the
+expected companions have queued, and the model is called once for all of them.
 
 The batcher knows nothing of HTTP or models: ``run_batch`` takes a list of items and returns one
 outcome per item, either a result or an exception instance, which is raised in the thread of the
@@ -33,6 +35,7 @@ RunBatch = Callable[[list], list[Outcome]]
 
 DEFAULT_MAX_BATCH_SIZE = 64
 DEFAULT_MAX_WAIT_MS = 2.0
+PEAK_WINDOW = 0.1  # seconds over which the peak concurrency is remembered
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,11 @@ class MicroBatcher:
         self.calls = 0  # run_batch calls so far, and the items they carried (for metrics)
         self.items = 0
         self._local = threading.local()
+        # Peak number of requests inside the model's endpoint over the current and the previous
+        # window: how many companions a leader may expect when requests come in a closed loop.
+        self._inside = 0
+        self._peak = self._previous_peak = 0
+        self._window_end = 0.0
 
     def pending(self) -> int:
         """How many requests are queued behind the running call."""
@@ -106,10 +114,21 @@ class MicroBatcher:
         """Announce a request that is on its way to ``submit`` (it may still fail validation)."""
         with self._cond:
             self._incoming += 1
+            self._inside += 1
             self._local.announced = True
+            now = time.monotonic()
+            if now > self._window_end:
+                stale = now > self._window_end + PEAK_WINDOW
+                self._previous_peak = 0 if stale else self._peak
+                self._peak = 0
+                self._window_end = now + PEAK_WINDOW
+            if self._inside > self._peak:
+                self._peak = self._inside
         try:
             yield
         finally:
+            with self._cond:
+                self._inside -= 1
             self._arrived(notify=True)
 
     def _arrived(self, notify: bool) -> None:
@@ -130,8 +149,7 @@ class MicroBatcher:
                 self._incoming -= 1
             if self._busy:
                 self._queue.append(slot)
-                if self._incoming == 0 or len(self._queue) >= self.max_batch_size - 1:
-                    self._cond.notify()
+                self._cond.notify()
                 leads = False
             else:
                 self._busy = leads = True
@@ -147,10 +165,11 @@ class MicroBatcher:
         batch = [own]
         try:
             with self._cond:
-                if self.max_wait and self._incoming:
+                expected = min(self.max_batch_size, max(self._peak, self._previous_peak))
+                if self.max_wait and len(self._queue) + 1 < expected:
                     # Others are on their way: give them the interpreter to catch up, briefly.
                     deadline = time.monotonic() + self.max_wait
-                    while self._incoming and len(self._queue) < self.max_batch_size - 1:
+                    while len(self._queue) + 1 < expected:
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:
                             break
