@@ -52,6 +52,7 @@ setup(
             "playwright>=1.50",
             "requests>=2.32",
             "openapi-spec-validator>=0.7",
+            "setuptools>=75",
         ],
     },
     entry_points={

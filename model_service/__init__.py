@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from flask_bootstrap import Bootstrap5
 
 from .base import MLModel
 from .config import _default_models_file, settings_class
@@ -50,11 +51,13 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
     _register_security_headers(app)
 
     ModelManager(app)
+    Bootstrap5(app)  # serves Bootstrap's CSS from our origin (BOOTSTRAP_SERVE_LOCAL)
 
-    from . import api, health
+    from . import api, health, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(views.bp)
     return app
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from . import prediction
 from .jsonio import read_json_body
 from .manager import get_manager
-from .schemas import to_json_schema
+from .schemas import model_json_schemas
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -52,12 +52,8 @@ def model_metadata(name: str):
           $ref: "#/components/responses/NotReady"
     """
     hosted = get_manager(current_app).get_ready(name)
-    cls = hosted.model_class
-    return jsonify(
-        **hosted.summary(),
-        input_schema=to_json_schema(cls.input_schema, title=f"{hosted.name} input"),
-        output_schema=to_json_schema(cls.output_schema, title=f"{hosted.name} output"),
-    )
+    input_schema, output_schema = model_json_schemas(hosted.name, hosted.model_class)
+    return jsonify(**hosted.summary(), input_schema=input_schema, output_schema=output_schema)
 
 
 @bp.post("/models/<name>/predict")

@@ -40,31 +40,29 @@ def _describe_types(types: Any) -> str:
     return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
 
 
+# Sentences for the JSON Schema keywords a marshmallow schema converts to; {0} is the limit.
+_KEYWORD_MESSAGES = {
+    "minimum": "Must be greater than or equal to {0}.",
+    "maximum": "Must be less than or equal to {0}.",
+    "exclusiveMinimum": "Must be greater than {0}.",
+    "exclusiveMaximum": "Must be less than {0}.",
+    "minLength": "Shorter than minimum length {0}.",
+    "maxLength": "Longer than maximum length {0}.",
+    "minItems": "Must contain at least {0} item(s).",
+    "maxItems": "Must contain at most {0} item(s).",
+    "pattern": "Does not match the pattern {0}.",
+}
+
+
 def _message(error: Any) -> str:
     """Turn one jsonschema error into a sentence a user can act on."""
     keyword, value = error.validator, error.validator_value
     if keyword == "type":
         return f"Not a valid value: expected {_describe_types(value)}, got {_json_type(error.instance)}."
-    if keyword == "minimum":
-        return f"Must be greater than or equal to {value}."
-    if keyword == "maximum":
-        return f"Must be less than or equal to {value}."
-    if keyword == "exclusiveMinimum":
-        return f"Must be greater than {value}."
-    if keyword == "exclusiveMaximum":
-        return f"Must be less than {value}."
     if keyword == "enum":
         return "Must be one of: " + ", ".join(str(v) for v in value) + "."
-    if keyword == "minLength":
-        return f"Shorter than minimum length {value}."
-    if keyword == "maxLength":
-        return f"Longer than maximum length {value}."
-    if keyword == "minItems":
-        return f"Must contain at least {value} item(s)."
-    if keyword == "maxItems":
-        return f"Must contain at most {value} item(s)."
-    if keyword == "pattern":
-        return f"Does not match the pattern {value}."
+    if keyword in _KEYWORD_MESSAGES:
+        return _KEYWORD_MESSAGES[keyword].format(value)
     return error.message
 
 

@@ -9,6 +9,8 @@ import yaml
 from model_service import create_app
 from servers import ThreadedServer
 
+pytest_plugins = ["browser_support"]  # chromium + Playwright fixtures for tests/browser/
+
 IRIS_ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 IRIS = {"class_path": "iris_model.IrisModel"}
 ECHO = {"class_path": "fixture_models.echo_model.EchoModel"}
@@ -25,21 +27,27 @@ def write_models_file(directory: Path, models: list[dict], discover: bool = Fals
     return path
 
 
+STANDARD_MODELS = [IRIS, ECHO, RAISING, BAD_OUTPUT, LOAD_FAILING]
+
+
+def build_app(directory: Path, models: list[dict], discover: bool = False, **config):
+    """Build an app hosting exactly ``models`` (no entry-point discovery unless asked)."""
+    path = write_models_file(directory, models, discover)
+    return create_app({"TESTING": True, "MODEL_SERVICE_CONFIG": str(path), **config},
+                      settings="testing")
+
+
 @pytest.fixture
 def make_app(tmp_path):
-    """Build an app hosting exactly ``models`` (no entry-point discovery unless asked)."""
-
     def factory(models: list[dict], discover: bool = False, **config):
-        path = write_models_file(tmp_path, models, discover)
-        return create_app({"TESTING": True, "MODEL_SERVICE_CONFIG": str(path), **config},
-                          settings="testing")
+        return build_app(tmp_path, models, discover, **config)
 
     return factory
 
 
 @pytest.fixture
 def app(make_app):
-    return make_app([IRIS, ECHO, RAISING, BAD_OUTPUT, LOAD_FAILING])
+    return make_app(STANDARD_MODELS)
 
 
 @pytest.fixture
@@ -47,9 +55,10 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def live_app(app):
-    """The standard app served over real HTTP; yields its base URL."""
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    """The standard app served over real HTTP, shared by a module; yields its base URL."""
+    app = build_app(tmp_path_factory.mktemp("live"), STANDARD_MODELS)
     with ThreadedServer(app) as server:
         yield server.url
 

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,7 +29,8 @@ class ThreadedServer:
     def __init__(self, app) -> None:
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
 
     def __enter__(self) -> "ThreadedServer":
         self.thread.start()
@@ -78,11 +80,17 @@ class GunicornServer:
         self.env = env or service_env()
         self.cwd = cwd or REPO_ROOT
         self.process: subprocess.Popen | None = None
+        # A file, not a pipe: a chatty server must never block on a full pipe nobody reads.
+        self.log = tempfile.TemporaryFile(mode="w+")
 
     def __enter__(self) -> "GunicornServer":
         self.process = subprocess.Popen(self.command, env=self.env, cwd=self.cwd,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        wait_until_up(self.url, self.process)
+                                        stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_until_up(self.url, self.process)
+        except Exception:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
@@ -93,6 +101,10 @@ class GunicornServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log.close()
 
     def output(self) -> str:
-        return self.process.stdout.read() if self.process and self.process.stdout else ""
+        """Everything the server printed so far."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()

@@ -1,0 +1,278 @@
+// The prediction form, enhanced: rows can be added and removed, and submitting calls the JSON
+// API with fetch, showing the prediction or the field errors without a reload.
+//
+// The form works without this script (the server reads it by the same rules, in
+// model_service/forms.py): every field is an element with data-field, data-kind ("object",
+// "array", "boolean", "enum", "integer", "number", "string", "json"), data-key (its property
+// name) and data-required; each holds one [data-control] and one [data-errors] of its own.
+(function () {
+  "use strict";
+
+  const form = document.getElementById("prediction-form");
+  if (!form) return;
+
+  const formErrors = document.getElementById("form-errors");
+  const result = document.getElementById("result");
+  const busy = document.getElementById("predict-busy");
+  const button = document.getElementById("predict-button");
+  const INTEGER = /^[+-]?[0-9]+$/;
+  const NUMBER = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+
+  // --- Structure -------------------------------------------------------------------------
+
+  function parentField(element) {
+    return element.parentElement ? element.parentElement.closest("[data-field]") : null;
+  }
+
+  function ownChildren(field) {
+    return Array.from(field.querySelectorAll("[data-field]")).filter(
+      (child) => parentField(child) === field);
+  }
+
+  function own(field, selector) {
+    return Array.from(field.querySelectorAll(selector)).find(
+      (element) => element.closest("[data-field]") === field) || null;
+  }
+
+  // --- Rows of arrays ----------------------------------------------------------------------
+
+  function reveal(root) {
+    root.querySelectorAll("[data-add-row], [data-remove-row]").forEach((b) => { b.hidden = false; });
+  }
+
+  function rowsOf(array) {
+    return Array.from(array.querySelector("[data-rows]").children);
+  }
+
+  function refreshRows(array) {
+    const rows = rowsOf(array);
+    rows.forEach((row, position) => {
+      row.querySelectorAll(".row-number").forEach((span) => {
+        if (span.closest("[data-row]") === row) span.textContent = String(position + 1);
+      });
+    });
+    const limit = array.dataset.maxItems;
+    const add = own(array, "[data-add-row]");
+    if (add) add.disabled = limit !== undefined && rows.length >= Number(limit);
+  }
+
+  function addRow(array) {
+    const template = own(array, "template[data-row-template]");
+    const index = Number(array.dataset.nextIndex);
+    array.dataset.nextIndex = String(index + 1);
+    const html = template.innerHTML.split(array.dataset.placeholder).join(String(index));
+    const list = array.querySelector("[data-rows]");
+    list.insertAdjacentHTML("beforeend", html);
+    const row = list.lastElementChild;
+    reveal(row);
+    row.querySelectorAll("[data-field][data-kind='array']").forEach(refreshRows);
+    refreshRows(array);
+    const first = row.querySelector("[data-control]");
+    if (first) first.focus();
+  }
+
+  function removeRow(row) {
+    const array = parentField(row);
+    row.remove();
+    refreshRows(array);
+    const add = own(array, "[data-add-row]");
+    if (add) add.focus();
+  }
+
+  form.addEventListener("click", (event) => {
+    const add = event.target.closest("[data-add-row]");
+    if (add) { addRow(parentField(add)); return; }
+    const remove = event.target.closest("[data-remove-row]");
+    if (remove) removeRow(remove.closest("[data-row]"));
+  });
+
+  // --- Reading the form as JSON (the rules of model_service/forms.py) -----------------------
+
+  function coerce(kind, raw) {
+    if (kind === "number" || kind === "integer") {
+      const text = raw.trim();
+      if (INTEGER.test(text) || NUMBER.test(text)) {
+        const number = Number(text);
+        return Number.isFinite(number) ? number : raw;
+      }
+      return raw;
+    }
+    if (kind === "enum" || kind === "json") {
+      try { return JSON.parse(raw); } catch (error) { return raw; }
+    }
+    return raw;
+  }
+
+  // Returns [value or undefined, whether anything differs from the untouched form].
+  function read(field, path, locations) {
+    locations.set(JSON.stringify(path), field);
+    const kind = field.dataset.kind;
+    const required = field.hasAttribute("data-required");
+    if (kind === "object") {
+      const value = {};
+      let changed = false;
+      ownChildren(field).forEach((child) => {
+        const key = child.dataset.key;
+        const [childValue, childChanged] = read(child, path.concat([key]), locations);
+        if (childValue !== undefined) value[key] = childValue;
+        changed = changed || childChanged;
+      });
+      return [changed || required ? value : undefined, changed];
+    }
+    if (kind === "array") {
+      const items = [];
+      let changed = false;
+      ownChildren(field).forEach((child) => {
+        const [item, itemChanged] = read(child, path.concat([String(items.length)]), locations);
+        if (item !== undefined) items.push(item);
+        changed = changed || itemChanged;
+      });
+      return [items.length || required ? items : undefined, changed];
+    }
+    const control = own(field, "[data-control]");
+    if (kind === "boolean") {
+      return [control.checked, control.checked !== (control.dataset.default === "true")];
+    }
+    const raw = control.value;
+    return [raw === "" ? undefined : coerce(kind, raw), raw !== (control.dataset.default || "")];
+  }
+
+  // --- Showing errors and results ----------------------------------------------------------
+
+  function clearErrors() {
+    form.querySelectorAll("[data-errors]").forEach((box) => { box.replaceChildren(); box.hidden = true; });
+    form.querySelectorAll("[data-control]").forEach((control) => {
+      control.classList.remove("is-invalid");
+      control.removeAttribute("aria-invalid");
+    });
+    formErrors.querySelector("ul").replaceChildren();
+    formErrors.hidden = true;
+  }
+
+  function showFormErrors(messages) {
+    const list = formErrors.querySelector("ul");
+    messages.forEach((message) => {
+      const item = document.createElement("li");
+      item.textContent = message;
+      list.append(item);
+    });
+    formErrors.hidden = false;
+  }
+
+  function flatten(errors, path, out) {
+    if (Array.isArray(errors)) {
+      errors.forEach((message) => {
+        if (message !== null && typeof message === "object") flatten(message, path, out);
+        else out.push([path, String(message)]);
+      });
+    } else if (errors !== null && typeof errors === "object") {
+      Object.keys(errors).forEach((key) => {
+        flatten(errors[key], key === "_schema" ? path : path.concat([key]), out);
+      });
+    } else {
+      out.push([path, String(errors)]);
+    }
+    return out;
+  }
+
+  function showFieldError(field, message) {
+    const box = own(field, "[data-errors]");
+    const line = document.createElement("div");
+    line.textContent = message;
+    box.append(line);
+    box.hidden = false;
+    const control = own(field, "[data-control]");
+    if (control) {
+      control.classList.add("is-invalid");
+      control.setAttribute("aria-invalid", "true");
+    }
+  }
+
+  function showErrors(problem, locations) {
+    const general = [problem.detail || "The input was not accepted."];
+    flatten(problem.errors || {}, [], []).forEach(([path, message]) => {
+      let at = path.length;
+      while (at > 0 && !locations.has(JSON.stringify(path.slice(0, at)))) at -= 1;
+      const field = locations.get(JSON.stringify(path.slice(0, at)));
+      const text = at < path.length ? path.slice(at).join(".") + ": " + message : message;
+      if (field === form) general.push(text);
+      else showFieldError(field, text);
+    });
+    showFormErrors(general);
+    const firstInvalid = form.querySelector("[data-control].is-invalid");
+    (firstInvalid || formErrors).focus();
+  }
+
+  function resultRows(value, path, out) {
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length) {
+      Object.keys(value).forEach((key) => resultRows(value[key], path ? path + "." + key : key, out));
+    } else {
+      out.push([path || "result", typeof value === "string" ? value : JSON.stringify(value)]);
+    }
+    return out;
+  }
+
+  function showResult(prediction) {
+    const body = document.getElementById("result-rows");
+    body.replaceChildren(...resultRows(prediction, "", []).map(([path, text]) => {
+      const row = document.createElement("tr");
+      const head = document.createElement("th");
+      head.scope = "row";
+      head.className = "fw-normal";
+      const code = document.createElement("code");
+      code.className = "text-break";
+      code.textContent = path;
+      head.append(code);
+      const cell = document.createElement("td");
+      cell.className = "text-break";
+      cell.textContent = text;
+      row.append(head, cell);
+      return row;
+    }));
+    document.getElementById("result-json").textContent = JSON.stringify(prediction, null, 2);
+    result.hidden = false;
+    document.getElementById("result-heading").focus();
+  }
+
+  function showRequest(body) {
+    document.getElementById("request-json").textContent = JSON.stringify(body, null, 2);
+    document.getElementById("request-body").hidden = false;
+  }
+
+  // --- Submitting through the JSON API -----------------------------------------------------
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const locations = new Map();
+    const body = read(form, [], locations)[0] || {};
+    clearErrors();
+    result.hidden = true;
+    showRequest(body);
+    button.disabled = true;
+    busy.hidden = false;
+    try {
+      const response = await fetch(form.dataset.apiUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+        credentials: "same-origin",
+      });
+      const answer = await response.json().catch(() => null);
+      if (response.ok) showResult(answer);
+      else if (response.status === 422 && answer) showErrors(answer, locations);
+      else {
+        showFormErrors([(answer && answer.detail) || `The service answered ${response.status}.`]);
+        formErrors.focus();
+      }
+    } catch (error) {
+      showFormErrors(["The service could not be reached. Check the connection and try again."]);
+      formErrors.focus();
+    } finally {
+      button.disabled = false;
+      busy.hidden = true;
+    }
+  });
+
+  reveal(form);
+  form.querySelectorAll("[data-field][data-kind='array']").forEach(refreshRows);
+})();

@@ -1,0 +1,125 @@
+"""The HTML pages through Flask's test client: statuses, escaping, CSRF, and parity with the API."""
+import re
+
+import pytest
+
+from conftest import ECHO, IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT
+from fixture_models.echo_model import EchoModel
+from model_service.forms import build_tree, parse_form
+from model_service.schemas import model_json_schemas
+
+
+@pytest.fixture
+def pages(make_app):
+    return make_app([IRIS, ECHO, RICH, SCRIPT, RAISING, LOAD_FAILING]).test_client()
+
+
+def csrf_token(client, path):
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def post_form(client, name, fields, token=True):
+    path = f"/models/{name}/predict"
+    data = dict(fields)
+    if token:
+        data["csrf_token"] = csrf_token(client, path)
+    return client.post(path, data=data)
+
+
+def test_catalog_lists_ready_and_failed_models(pages):
+    html = pages.get("/").get_data(as_text=True)
+    for name in ("iris_model", "echo_model", "rich_model", "load_failing_model"):
+        assert f'data-model="{name}"' in html
+    assert "artifact weights.bin not found" in html
+    assert 'href="/models/iris_model/predict"' in html
+    assert 'href="/models/load_failing_model/predict"' not in html
+
+
+def test_markup_from_a_model_package_is_escaped_everywhere(pages):
+    for path in ("/", "/models/script_model/metadata", "/models/script_model/predict"):
+        html = pages.get(path).get_data(as_text=True)
+        assert "<script>window.__pwned" not in html and "<script>alert" not in html, path
+        assert "<img src=x" not in html and "<i>1</i>" not in html, path
+    assert "&lt;script&gt;window.__pwned" in pages.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/models/iris_model/metadata", "/models/iris_model/predict",
+                                  "/models/nope/metadata", "/static/css/site.css",
+                                  "/bootstrap/static/css/bootstrap.min.css"])
+def test_every_page_and_asset_carries_the_content_security_policy(pages, path):
+    with pages.get(path) as response:
+        policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_bootstrap_is_served_from_our_origin(pages):
+    html = pages.get("/").get_data(as_text=True)
+    assert 'href="/bootstrap/static/css/bootstrap.min.css"' in html
+    assert "cdn." not in html and "https://" not in html
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("get", "/models/nope/predict", 404), ("get", "/models/nope/metadata", 404),
+    ("get", "/no/such/page", 404), ("put", "/models/iris_model/predict", 405),
+    ("post", "/", 405), ("get", "/models/load_failing_model/predict", 503)])
+def test_page_errors_are_html_in_the_site_layout(pages, method, path, status):
+    response = getattr(pages, method)(path)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert 'aria-label="Main"' in html and "Traceback" not in html
+
+
+def test_the_form_predicts_through_the_api_code_path(pages):
+    response = post_form(pages, "iris_model", {"sepal_length": "5.1", "sepal_width": "3.5",
+                                               "petal_length": "1.4", "petal_width": "0.2"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert re.search(r"<code[^>]*>species</code></th><td[^>]*>setosa</td>", html)
+
+
+@pytest.mark.parametrize("fields", [
+    {"value": "150"}, {"value": "1.5"}, {"value": "abc"}, {"value": ""}, {"label": "x" * 11},
+])
+def test_the_form_and_the_api_reject_the_same_input_with_the_same_messages(pages, fields):
+    form = {"value": "", "label": "", **fields}
+    response = post_form(pages, "echo_model", form)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    schema, _ = model_json_schemas("echo_model", EchoModel)
+    body, _ = parse_form(build_tree(schema), form)
+    api = pages.post("/api/models/echo_model/predict", json=body)
+    assert api.status_code == 422
+    for field, messages in api.get_json()["errors"].items():
+        for message in messages:
+            assert f"<div>{message}</div>" in html.replace("&#39;", "'"), (field, message)
+
+
+def test_a_post_without_a_csrf_token_predicts_nothing_and_keeps_the_values(pages):
+    response = post_form(pages, "raising_model", {"value": "13"}, token=False)
+    assert response.status_code == 400  # 13 would have made the model raise (a 500)
+    html = response.get_data(as_text=True)
+    assert "The form had expired" in html
+    assert 'value="13" id="f-value" name="value"' in html
+    assert '<section id="result" aria-labelledby="result-heading" aria-live="polite" hidden>' in html
+
+
+def test_a_post_with_a_forged_csrf_token_is_refused(pages):
+    response = pages.post("/models/echo_model/predict", data={"value": "3", "csrf_token": "forged"})
+    assert response.status_code == 400
+    assert "The form had expired" in response.get_data(as_text=True)
+
+
+def test_a_model_failure_keeps_the_form_and_hides_the_internals(pages):
+    response = post_form(pages, "raising_model", {"value": "13"})
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "failed to make a prediction" in html and "secret internal detail" not in html
+
+
+def test_metadata_page_shows_the_same_schema_as_the_api(pages):
+    html = pages.get("/models/rich_model/metadata").get_data(as_text=True)
+    api = pages.get("/api/models/rich_model/metadata").get_json()
+    assert api["input_schema"]["title"] in html
+    assert 'data-path="address.city"' in html and 'data-path="tags"' in html
