@@ -263,16 +263,34 @@ def warm(url: str, path: str) -> None:
 # --------------------------------------------------------------------------- the sections
 
 
-def in_process() -> dict:
-    """The model's own cost, without HTTP: predict on one row, predict_batch on 10,000 rows."""
+def in_process(models: Path) -> dict:
+    """The model's own cost without HTTP, and the service's validate-predict-check path around it."""
     from iris_model import IrisModel
+    from model_service import create_app, get_manager, prediction
 
     model = IrisModel()
     rows = [IRIS_ROW] * 10_000
-    one = min(timeit.repeat(lambda: model.predict(IRIS_ROW), number=200, repeat=5)) / 200
-    many = min(timeit.repeat(lambda: model.predict_batch(rows), number=3, repeat=3)) / 3
-    return {"predict_1_row_us": one * 1e6, "predict_batch_10000_rows_ms": many * 1e3,
-            "predict_batch_10000_rows_per_s": 10_000 / many}
+
+    def best(call, number: int) -> float:
+        return min(timeit.repeat(call, number=number, repeat=5)) / number
+
+    hosted = get_manager(create_app({"MODEL_SERVICE_CONFIG": str(models)})).get("iris_model")
+    hosted.batcher = None  # one thread here: measure the path, not the batcher
+
+    def service_one():
+        return prediction.run_predict(hosted, prediction.validate_one(hosted, IRIS_ROW))
+
+    def service_many():
+        return prediction.run_predict_batch(hosted, prediction.validate_batch(hosted, rows, 10_000))
+
+    one, many = best(lambda: model.predict(IRIS_ROW), 200), best(lambda: model.predict_batch(rows), 3)
+    return {
+        "predict_1_row_us": one * 1e6,
+        "predict_batch_10000_rows_ms": many * 1e3,
+        "predict_batch_10000_rows_per_s": 10_000 / many,
+        "service_path_1_row_us": best(service_one, 200) * 1e6,
+        "service_path_10000_rows_ms": best(service_many, 3) * 1e3,
+    }
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -427,6 +445,9 @@ def table(results: dict) -> str:
         f"{'  predict, 1 row':<30}{proc['predict_1_row_us']:>19.0f} us",
         f"{'  predict_batch, 10000 rows':<30}{proc['predict_batch_10000_rows_ms']:>19.1f} ms"
         f"  ({proc['predict_batch_10000_rows_per_s']:.0f} rows/s)",
+        f"{'  + service path, 1 row':<30}{proc['service_path_1_row_us']:>19.0f} us"
+        f"  (validate, predict, check output)",
+        f"{'  + service path, 10000 rows':<30}{proc['service_path_10000_rows_ms']:>19.1f} ms",
     ]
     s16, b16 = single["service"][16], single["baseline"][16]
     targets = [
@@ -462,7 +483,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             one, many = models_file(Path(tmp), 1), models_file(Path(tmp), MANY_MODELS)
             log("in-process cost of the model ...")
-            results["in_process"] = in_process()
+            results["in_process"] = in_process(one)
             log("single predictions ...")
             results["single"] = single_predictions(one)
             log("predict_batch ...")
