@@ -72,13 +72,16 @@ class BatchSettings:
 class _Slot:
     """One request waiting in a batcher: its item, and later its outcome or its turn to lead."""
 
-    __slots__ = ("item", "outcome", "leads", "event")
+    __slots__ = ("item", "outcome", "leads", "done")
 
     def __init__(self, item: Any) -> None:
         self.item = item
         self.outcome: Outcome = None
         self.leads = False
-        self.event = threading.Event()
+        # A bare lock, held until the outcome (or the lead) is handed over: waking a waiter is
+        # then one C-level release, where threading.Event runs a Python-level Condition.
+        self.done = threading.Lock()
+        self.done.acquire()
 
 
 class MicroBatcher:
@@ -154,7 +157,7 @@ class MicroBatcher:
             else:
                 self._busy = leads = True
         if not leads:
-            slot.event.wait()
+            slot.done.acquire()
             if not slot.leads:
                 return slot.outcome
         self._lead(slot)
@@ -198,6 +201,6 @@ class MicroBatcher:
             for slot in batch[1:]:
                 if slot.outcome is None:  # interrupted before any outcome was set
                     slot.outcome = RuntimeError("the micro-batch call was interrupted")
-                slot.event.set()
+                slot.done.release()
             if successor is not None:
-                successor.event.set()
+                successor.done.release()
