@@ -11,7 +11,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help venv chromium wrk run dev test bench openapi train clean
+.PHONY: help venv chromium wrk run dev test bench openapi fuzz train clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,11 +27,11 @@ venv: $(STAMP) ## Create .venv and install the project with its test tools
 chromium: ## Install Debian's chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
-run: venv ## Serve with gunicorn on http://$(HOST):$(PORT) (HOST/PORT may be overridden)
-	$(BIN)/gunicorn --config python:model_service.gunicorn_conf
+run: venv ## Serve with gunicorn workers on http://$(HOST):$(PORT) (HOST, PORT, WEB_CONCURRENCY)
+	$(BIN)/model-service serve
 
 dev: venv ## Serve with Flask's reloader and debugger (development only)
-	APP_SETTINGS=development $(BIN)/flask --app "model_service:create_app()" run --debug --host $(HOST) --port $(PORT)
+	$(BIN)/model-service serve --dev
 
 test: venv chromium ## Run the whole test suite, browser tests included
 	$(BIN)/python -m pytest
@@ -44,6 +44,9 @@ bench: venv wrk ## Benchmark against a hand-written Flask endpoint; table + benc
 
 openapi: venv ## Write openapi.yaml from the application
 	$(BIN)/python openapi.py
+
+fuzz: venv ## Fuzz a live server from its OpenAPI document (EXAMPLES per operation, default 300)
+	SCHEMATHESIS_MAX_EXAMPLES=$${EXAMPLES:-300} $(BIN)/python -m pytest -q tests/integration/test_openapi_fuzz.py
 
 train: venv ## Retrain the iris model and rewrite its artifact
 	$(BIN)/python -m iris_model.train

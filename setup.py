@@ -43,8 +43,11 @@ setup(
         "scikit-learn>=1.5",
         "joblib>=1.4",
         "numpy>=1.26",
-        "gunicorn>=23.0",
+        "gunicorn>=25.1",  # control_socket_disable
+        "blinker>=1.9",
+        "click>=8.2",  # progressbar(hidden=)
         "prometheus-client>=0.21",
+        "flask-swagger-ui>=5.34",
     ],
     extras_require={
         # Sampling profiler for a running worker: py-spy record --gil -p <worker pid>
@@ -54,7 +57,10 @@ setup(
             "playwright>=1.50",
             "requests>=2.32",
             "openapi-spec-validator>=0.7",
+            "kubernetes-validate>=1.37",
             "setuptools>=75",
+            "schemathesis>=4.32",
+            "openapi-python-client>=0.29",
         ],
     },
     entry_points={

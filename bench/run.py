@@ -75,26 +75,31 @@ class Server:
         env = dict(os.environ, HOST=HOST, PORT=str(self.port), WEB_CONCURRENCY=str(workers),
                    APP_SETTINGS="production", PYTHONPATH=str(ROOT))
         if kind == "service":
-            env["MODEL_SERVICE_CONFIG"] = str(models)
-            self.command = [sys.executable, "-m", "gunicorn",
-                            "--config", "python:model_service.gunicorn_conf"]
+            # Exactly as in production: `model-service serve` (gunicorn with the shared settings,
+            # Prometheus metrics across workers, one JSON request log line per request).
+            self.command = [sys.executable, "-m", "model_service", "--config", str(models),
+                            "serve", "--host", HOST, "--port", str(self.port),
+                            "--workers", str(workers)]
         else:
             self.command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                             "--bind", f"{HOST}:{self.port}", "bench.handwritten:app"]
         self.env = env
         self.process: subprocess.Popen | None = None
         self.ready_seconds = float("nan")
+        # The logs go to a file, as a log collector would take them: never a pipe left unread.
+        self.log = tempfile.TemporaryFile()
 
     def start(self, timeout: float = 60) -> "Server":
         started = time.perf_counter()
         self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        stdout=self.log, stderr=self.log,
                                         start_new_session=True)
         _started.append(self.process)
         deadline = started + timeout
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited: {self.process.stderr.read().decode()[-2000:]}")
+                self.log.seek(0)
+                raise RuntimeError(f"{self.kind} exited: {self.log.read().decode()[-2000:]}")
             if status(self.url, "/readyz") == 200:
                 self.ready_seconds = time.perf_counter() - started
                 return self
@@ -103,6 +108,7 @@ class Server:
 
     def stop(self) -> None:
         stop_process(self.process)
+        self.log.close()
 
     def __enter__(self) -> "Server":
         return self.start()

@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from flask_bootstrap import Bootstrap5
 
+from . import auth, metrics, request_log
 from .base import MLModel
 from .config import _default_models_file, settings_class
 from .errors import register_error_handlers
@@ -45,32 +45,41 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
         app.config.update(test_config)
     app.config["SERVICE_VERSION"] = __version__
 
-    app.session_interface = ApiSessionInterface()
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    app.session_interface = LazySessionInterface()
+    request_log.configure_logging(app.config["LOG_LEVEL"], app.config.get("LOG_FORMAT", "json"))
     register_error_handlers(app)
     _register_security_headers(app)
 
     ModelManager(app)
     Bootstrap5(app)  # serves Bootstrap's CSS from our origin (BOOTSTRAP_SERVE_LOCAL)
+    # Request ids first (401 bodies carry them), then metrics (401s are counted), then keys.
+    request_log.init_app(app)
+    metrics.init_app(app)
+    auth.init_app(app)
 
     from . import api, health, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(views.bp)
+
+    from . import docs
+
+    docs.init_app(app)  # keep last: the API document covers every route registered above
     return app
 
 
-class ApiSessionInterface(SecureCookieSessionInterface):
-    """Cookie sessions for pages; none for the JSON API, which is stateless.
+class LazySessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building a signing serializer for cookieless requests.
 
-    Opening a signed-cookie session costs a serializer per request, a noticeable share of a
-    prediction's time; API calls never read or write the session, so they get the null session.
+    Most API calls carry no cookie; Flask would still build a serializer (key derivation included)
+    on every one of them, a noticeable share of a prediction's time. Without a cookie the session
+    starts empty either way, so it is created directly.
     """
 
     def open_session(self, app, request):
-        if request.path.startswith("/api/"):
-            return self.make_null_session(app)
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
         return super().open_session(app, request)
 
 

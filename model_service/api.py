@@ -24,7 +24,7 @@ def list_models():
           description: Every hosted model, ready or failed.
           content:
             application/json:
-              schema: ModelCollectionSchema
+              schema: ModelCollection
     """
     manager = get_manager(current_app)
     return jsonify(models=[hosted.summary() for hosted in manager.all()])
@@ -39,17 +39,15 @@ def model_metadata(name: str):
       summary: Describe one model, with its input and output JSON Schemas.
       tags: [models]
       parameters:
-        - $ref: "#/components/parameters/ModelName"
+        - ModelName
       responses:
         "200":
           description: The model's summary plus its JSON Schemas (2020-12).
           content:
             application/json:
-              schema: ModelMetadataSchema
-        "404":
-          $ref: "#/components/responses/NotFound"
-        "503":
-          $ref: "#/components/responses/NotReady"
+              schema: ModelMetadata
+        "404": NotFound
+        "503": NotReady
     """
     hosted = get_manager(current_app).get_ready(name)
     input_schema, output_schema = model_json_schemas(hosted.name, hosted.model_class)
@@ -62,17 +60,20 @@ def predict(name: str):
     ---
     post:
       operationId: predict
-      summary: Make one prediction; the body must match the model's input schema.
+      summary: Make one prediction with the named model.
+      description: >-
+        The body must match the model's input schema (see its metadata, or its own operation
+        in this document); the answer matches its output schema.
       tags: [predictions]
       parameters:
-        - $ref: "#/components/parameters/ModelName"
+        - ModelName
       requestBody:
         required: true
         content:
           application/json:
             schema:
               type: object
-              description: One input object; see the model's metadata for its schema.
+              description: One input object, as the model's input schema describes it.
       responses:
         "200":
           description: The model's output, matching its output schema.
@@ -80,13 +81,13 @@ def predict(name: str):
             application/json:
               schema:
                 type: object
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "413": {$ref: "#/components/responses/TooLarge"}
-        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
-        "422": {$ref: "#/components/responses/Unprocessable"}
-        "500": {$ref: "#/components/responses/ModelFailure"}
-        "503": {$ref: "#/components/responses/NotReady"}
+        "400": BadRequest
+        "404": NotFound
+        "413": TooLarge
+        "415": UnsupportedMediaType
+        "422": Unprocessable
+        "500": ModelFailure
+        "503": NotReady
     """
     hosted = get_manager(current_app).get_ready(name)
     with prediction.incoming(hosted):
@@ -102,10 +103,13 @@ def predict_batch(name: str):
     ---
     post:
       operationId: predictBatch
-      summary: Make one prediction per item of a JSON array, in the same order.
+      summary: Make a batch of predictions with the named model.
+      description: >-
+        One output per input item, in the same order. A batch with an invalid item is rejected
+        whole (422, errors keyed by item index).
       tags: [predictions]
       parameters:
-        - $ref: "#/components/parameters/ModelName"
+        - ModelName
       requestBody:
         required: true
         content:
@@ -123,13 +127,13 @@ def predict_batch(name: str):
                 type: array
                 items:
                   type: object
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "413": {$ref: "#/components/responses/TooLarge"}
-        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
-        "422": {$ref: "#/components/responses/Unprocessable"}
-        "500": {$ref: "#/components/responses/ModelFailure"}
-        "503": {$ref: "#/components/responses/NotReady"}
+        "400": BadRequest
+        "404": NotFound
+        "413": TooLarge
+        "415": UnsupportedMediaType
+        "422": Unprocessable
+        "500": ModelFailure
+        "503": NotReady
     """
     hosted = get_manager(current_app).get_ready(name)
     raw = read_json_body(request)

@@ -41,6 +41,8 @@ class Config:
     MICRO_BATCH_MAX_WAIT_MS = _int("MODEL_SERVICE_MICRO_BATCH_MAX_WAIT_MS", 2)
     BOOTSTRAP_SERVE_LOCAL = True
     LOG_LEVEL = os.environ.get("MODEL_SERVICE_LOG_LEVEL", "INFO")
+    LOG_FORMAT = os.environ.get("MODEL_SERVICE_LOG_FORMAT", "json")  # or "text"
+    API_KEYS = os.environ.get("MODEL_SERVICE_API_KEYS", "")  # comma-separated; empty: open
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True

@@ -220,7 +220,7 @@ class ModelManager:
             if hosted.batch_settings.enabled:
                 settings = hosted.batch_settings
                 hosted.batcher = MicroBatcher(
-                    lambda items, hosted=hosted: prediction.predict_each(hosted, items),
+                    lambda items, hosted=hosted: prediction.run_micro_batch(hosted, items),
                     max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms)
             hosted.status, hosted.error = "ready", None
             log.info("Loaded model %s from %s", hosted.name, spec.source)

@@ -11,8 +11,11 @@ result or its own error.
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
+
+from blinker import Namespace
 
 from .errors import ModelFailure, PayloadTooLarge, ValidationFailed
 
@@ -20,6 +23,21 @@ if TYPE_CHECKING:
     from .manager import HostedModel
 
 log = logging.getLogger(__name__)
+
+#: Sent (sender: the ``HostedModel``) once per validation failure or model call, with
+#: ``outcome`` ("ok", "invalid" or "error"), ``count`` (items) and ``seconds`` (model calls only).
+#: The metrics extension listens; callers outside a request (the CLI) cost nothing.
+prediction_done = Namespace().signal("prediction-done")
+#: Sent (sender: the ``HostedModel``) once per micro-batched model call, with ``count`` (items
+#: gathered from concurrent requests) and ``seconds``; those requests then report their own
+#: outcomes through ``prediction_done`` without a time.
+micro_batch_done = Namespace().signal("micro-batch-done")
+
+
+def _report(hosted: HostedModel, outcome: str, count: int, started: float | None = None) -> None:
+    if prediction_done.receivers:
+        seconds = time.perf_counter() - started if started is not None else None
+        prediction_done.send(hosted, outcome=outcome, count=count, seconds=seconds)
 
 
 def _invalid_input(hosted: HostedModel, errors: dict) -> ValidationFailed:
@@ -31,12 +49,14 @@ def _invalid_input(hosted: HostedModel, errors: dict) -> ValidationFailed:
 def validate_one(hosted: HostedModel, raw: Any) -> dict:
     """Return the deserialized input, or raise a 422 naming every bad field."""
     if not isinstance(raw, dict):
+        _report(hosted, "invalid", 1)
         raise ValidationFailed(
             f"Input of model '{hosted.name}' must be a JSON object.",
             {"_schema": ["Expected a JSON object."]},
         )
     data, errors = hosted.input_validator.load(raw)
     if errors:
+        _report(hosted, "invalid", 1)
         raise _invalid_input(hosted, errors)
     return data
 
@@ -44,11 +64,13 @@ def validate_one(hosted: HostedModel, raw: Any) -> dict:
 def validate_batch(hosted: HostedModel, raw: Any, max_items: int) -> list[dict]:
     """Validate every item of a batch; errors are keyed by item index."""
     if not isinstance(raw, list):
+        _report(hosted, "invalid", 1)
         raise ValidationFailed(
             f"A batch for model '{hosted.name}' must be a JSON array of objects.",
             {"_schema": ["Expected a JSON array."]},
         )
     if len(raw) > max_items:
+        _report(hosted, "invalid", len(raw))
         raise PayloadTooLarge(
             f"A batch holds at most {max_items} items; this one has {len(raw)}."
         )
@@ -65,6 +87,7 @@ def validate_batch(hosted: HostedModel, raw: Any, max_items: int) -> list[dict]:
         else:
             items.append(data)
     if errors:
+        _report(hosted, "invalid", len(raw))  # the whole batch is refused
         raise ValidationFailed(
             f"{len(errors)} of {len(raw)} batch items do not match the input schema "
             f"of model '{hosted.name}'.",
@@ -128,6 +151,15 @@ def predict_each(hosted: HostedModel, items: list[dict]) -> list[Any]:
     return [_checked_outcome(hosted, result) for result in results]
 
 
+def run_micro_batch(hosted: HostedModel, items: list[dict]) -> list[Any]:
+    """The batcher's call: ``predict_each`` on what concurrent requests gathered, timed."""
+    started = time.perf_counter()
+    outcomes = predict_each(hosted, items)
+    if micro_batch_done.receivers:
+        micro_batch_done.send(hosted, count=len(items), seconds=time.perf_counter() - started)
+    return outcomes
+
+
 def incoming(hosted: HostedModel) -> AbstractContextManager:
     """Announce a single prediction on its way, so that its model's batcher waits for it."""
     batcher = hosted.batcher
@@ -137,12 +169,16 @@ def incoming(hosted: HostedModel) -> AbstractContextManager:
 def run_predict(hosted: HostedModel, data: dict) -> dict:
     """Call the model on one validated input and return its checked output.
 
-    With a micro-batcher, the call may be shared with concurrent requests for the same model.
+    With a micro-batcher, the call may be shared with concurrent requests for the same model
+    (timed once per call by ``run_micro_batch``).
     """
     batcher = hosted.batcher
+    started = time.perf_counter() if batcher is None else None
     outcome = predict_each(hosted, [data])[0] if batcher is None else batcher.submit(data)
     if isinstance(outcome, BaseException):
+        _report(hosted, "error", 1, started)
         raise outcome
+    _report(hosted, "ok", 1, started)
     return outcome
 
 
@@ -150,17 +186,26 @@ def run_predict_batch(hosted: HostedModel, items: list[dict]) -> list[dict]:
     """Call the model on validated inputs and return checked outputs in the same order."""
     if not items:
         return []
+    started = time.perf_counter()
     try:
         results = hosted.model.predict_batch(items)
     except Exception:
+        _report(hosted, "error", len(items), started)
         log.exception("Model %s raised in predict_batch", hosted.name)
         raise ModelFailure(f"Model '{hosted.name}' failed to make a batch prediction; "
                            "the error has been logged.") from None
     if not isinstance(results, list) or len(results) != len(items):
         log.error("Model %s returned %r results for %d items", hosted.name,
                   len(results) if isinstance(results, list) else type(results), len(items))
+        _report(hosted, "error", len(items), started)
         raise ModelFailure(f"Model '{hosted.name}' returned a batch result of the wrong length.")
-    if hosted.output_validator.dump_many_unchanged(results):
-        return results
-    return [_check_output(hosted, result) for result in results]
-
+    try:
+        if hosted.output_validator.dump_many_unchanged(results):
+            checked = results
+        else:
+            checked = [_check_output(hosted, result) for result in results]
+    except ModelFailure:
+        _report(hosted, "error", len(items), started)
+        raise
+    _report(hosted, "ok", len(items), started)
+    return checked

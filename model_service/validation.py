@@ -13,10 +13,12 @@ by column in one pass; anything unusual takes the marshmallow path above.
 """
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 from marshmallow import Schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
@@ -117,6 +119,42 @@ def json_schema_errors(validator: Draft202012Validator, data: Any) -> dict:
     return errors
 
 
+# JSON Schema patterns are ECMA 262 regular expressions, where an unescaped `$` matches only at the
+# very end; Python's also matches before a final newline. fastjsonschema rewrites `$` as `\Z`; the
+# detailed validator must agree with it, or "12345\n" fails the fast check but shows no field error.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@lru_cache(maxsize=256)
+def _ecma_regex(pattern: str) -> re.Pattern:
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict):
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_DetailedValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def _fast_error(error: fastjsonschema.JsonSchemaValueException) -> dict:
+    """Name the field from fastjsonschema's error when the detailed validator found none.
+
+    The two disagree on keywords that jsonschema only annotates (``format``: "date-time",
+    "email", "uuid", ...), so the fast check's own path and rule are the field error then.
+    """
+    path = [int(key) if isinstance(key, str) and key.isdigit() else key
+            for key in (error.path or [])[1:]]  # the first element names the root, "data"
+    if error.rule == "format":
+        message = f"Not a valid {error.rule_definition}."
+    else:
+        message = f"Does not satisfy the schema's '{error.rule}' rule."
+    errors: dict = {}
+    _insert(errors, path, message)
+    return errors
+
+
 class SchemaValidator:
     """The compiled checks of one marshmallow schema: fast on success, precise on failure."""
 
@@ -124,7 +162,7 @@ class SchemaValidator:
         self.schema = schema_class()
         self.json_schema = to_json_schema(schema_class)
         self._fast = fastjsonschema.compile(self.json_schema)
-        self._detailed = Draft202012Validator(self.json_schema)
+        self._detailed = _DetailedValidator(self.json_schema)
         self.plan = compile_plan(self.schema)
 
     def errors(self, data: Any) -> dict | None:
@@ -132,8 +170,8 @@ class SchemaValidator:
         try:
             self._fast(data)
             return None
-        except fastjsonschema.JsonSchemaValueException:
-            return json_schema_errors(self._detailed, data) or {"_schema": ["Invalid input."]}
+        except fastjsonschema.JsonSchemaValueException as error:
+            return json_schema_errors(self._detailed, data) or _fast_error(error)
 
     def load(self, data: Any) -> tuple[dict | None, dict | None]:
         """Validate and deserialize one raw JSON value; return ``(loaded, errors)``."""

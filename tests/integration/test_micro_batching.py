@@ -192,3 +192,14 @@ def test_many_threads_each_get_their_own_answer():
         results = list(pool.map(batcher.submit, range(2000)))
     assert results == [i * 3 for i in range(2000)]
     assert batcher.items == 2000 and not batcher._busy
+
+
+def test_metrics_count_every_request_and_time_each_shared_call(gated):
+    url, hosted = gated()
+    _hold_then_release(url, hosted, 1, [2, 3, 4, 5, 6, 8, 9])
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    assert 'model_service_predictions_total{model="gated_model",outcome="ok"} 8.0' in text
+    # Two calls of the model: the first request alone, then the seven that queued behind it.
+    assert 'model_service_batch_size_count{model="gated_model"} 2.0' in text
+    assert 'model_service_batch_size_sum{model="gated_model"} 8.0' in text
+    assert 'model_service_prediction_duration_seconds_count{model="gated_model"} 2.0' in text

@@ -1,0 +1,165 @@
+"""The container image recipe and the Kubernetes manifests, checked offline."""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from model_service.manager import import_class, specs_from_configuration
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+MANIFESTS = sorted(p for p in (DEPLOY / "kubernetes").glob("*.yaml")
+                   if p.name != "kustomization.yaml")
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """``(INSTRUCTION, arguments)`` pairs, continuation lines joined, comments dropped."""
+    instructions, current = [], ""
+    for line in (DEPLOY / "Dockerfile").read_text().splitlines():
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        current += " " + stripped.removesuffix("\\").strip()
+        if not stripped.endswith("\\"):
+            keyword, _, arguments = current.strip().partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+            current = ""
+    return instructions
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions()
+    last_from = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
+    return instructions[last_from:]
+
+
+def test_the_image_runs_on_a_slim_python_base_in_two_stages():
+    bases = [args for keyword, args in dockerfile_instructions() if keyword == "FROM"]
+    assert len(bases) == 2
+    assert all(base.startswith("python:${PYTHON_VERSION}-slim") for base in bases)
+    assert any(k == "ARG" and a.startswith("PYTHON_VERSION=3.") for k, a in dockerfile_instructions())
+
+
+def test_the_image_installs_the_wheel_not_the_checkout():
+    runs = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
+    assert "pip wheel . --no-deps" in runs and "pip install /wheels/*.whl" in runs
+    assert "-e ." not in runs
+
+
+def test_the_image_copies_only_files_that_exist_and_are_not_ignored():
+    ignored = {line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    for keyword, args in dockerfile_instructions():
+        if keyword == "COPY" and not args.startswith("--from"):
+            *sources, _target = shlex.split(args)
+            for source in sources:
+                assert (REPO / source).exists(), source
+                assert source not in ignored, source
+
+
+def test_the_image_runs_as_a_non_root_user_and_exposes_a_healthcheck():
+    stage = final_stage()
+    users = [args for keyword, args in stage if keyword == "USER"]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert [args for keyword, args in stage if keyword == "EXPOSE"] == ["8000"]
+    healthchecks = [args for keyword, args in stage if keyword == "HEALTHCHECK"]
+    assert len(healthchecks) == 1 and "/healthz" in healthchecks[0]
+    entrypoint = [args for keyword, args in stage if keyword == "ENTRYPOINT"]
+    assert entrypoint == ['["model-service"]']
+    assert [args for keyword, args in stage if keyword == "CMD"] == ['["serve"]']
+    env = " ".join(args for keyword, args in stage if keyword == "ENV")
+    assert "HOST=0.0.0.0" in env and "PORT=8000" in env
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((DEPLOY / "kubernetes" / name).read_text())
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_each_manifest_validates_against_the_kubernetes_schemas(path):
+    for document in yaml.safe_load_all(path.read_text()):
+        kubernetes_validate.validate(document, kubernetes_validate.latest_version(), strict=True)
+
+
+def test_the_kustomization_lists_every_manifest():
+    assert sorted(load("kustomization.yaml")["resources"]) == sorted(p.name for p in MANIFESTS)
+    kinds = {load(p.name)["kind"] for p in MANIFESTS}
+    assert kinds == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler",
+                     "PodDisruptionBudget"}
+
+
+def container() -> dict:
+    return load("deployment.yaml")["spec"]["template"]["spec"]["containers"][0]
+
+
+def env_of(spec: dict) -> dict:
+    return {item["name"]: item.get("value") for item in spec["env"]}
+
+
+def test_the_deployment_probes_healthz_and_readyz_on_its_http_port():
+    spec = container()
+    assert spec["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert spec["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert spec["startupProbe"]["httpGet"]["path"] == "/healthz"
+    assert {"name": "http", "containerPort": 8000, "protocol": "TCP"} in spec["ports"]
+    assert env_of(spec)["PORT"] == "8000"
+
+
+def test_the_deployment_runs_non_root_on_a_read_only_root_filesystem():
+    pod = load("deployment.yaml")["spec"]["template"]["spec"]
+    spec = container()
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001
+    assert "USER 10001:10001" in [f"{k} {a}" for k, a in final_stage()]
+    assert spec["securityContext"]["readOnlyRootFilesystem"] is True
+    assert spec["securityContext"]["allowPrivilegeEscalation"] is False
+    assert spec["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    # The only writable place, for the metrics files of the workers.
+    mounts = {m["name"]: m["mountPath"] for m in spec["volumeMounts"]}
+    assert mounts["tmp"] == "/tmp"
+    assert any(v["name"] == "tmp" and "emptyDir" in v for v in pod["volumes"])
+
+
+def test_the_deployment_sets_resources_and_leaves_time_to_drain():
+    pod = load("deployment.yaml")["spec"]["template"]["spec"]
+    resources = container()["resources"]
+    assert set(resources["requests"]) == {"cpu", "memory"}
+    assert set(resources["limits"]) == {"cpu", "memory"}
+    env = env_of(container())
+    assert pod["terminationGracePeriodSeconds"] > (int(env["MODEL_SERVICE_DRAIN_SECONDS"])
+                                                   + int(env["GRACEFUL_TIMEOUT"]))
+
+
+def test_the_deployment_reads_the_models_file_from_the_config_map():
+    pod = load("deployment.yaml")["spec"]["template"]["spec"]
+    config_path = Path(env_of(container())["MODEL_SERVICE_CONFIG"])
+    mounts = {m["name"]: m["mountPath"] for m in container()["volumeMounts"]}
+    volume = next(v for v in pod["volumes"] if v["name"] == "models")
+    assert str(config_path.parent) == mounts["models"]
+    config_map = load("configmap.yaml")
+    assert volume["configMap"]["name"] == config_map["metadata"]["name"]
+    models = yaml.safe_load(config_map["data"][config_path.name])
+    for spec in specs_from_configuration(models):
+        import_class(spec.class_path)
+
+
+def test_service_autoscaler_and_budget_select_the_deployment():
+    deployment = load("deployment.yaml")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert load("service.yaml")["spec"]["selector"].items() <= labels.items()
+    assert load("service.yaml")["spec"]["ports"][0]["targetPort"] == "http"
+    assert load("pdb.yaml")["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    target = load("hpa.yaml")["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+    assert load("hpa.yaml")["spec"]["minReplicas"] > load("pdb.yaml")["spec"]["minAvailable"]
+
+
+def test_the_validator_catches_a_misspelt_field():
+    deployment = load("deployment.yaml")
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["paht"] = "/"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
