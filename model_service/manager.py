@@ -213,8 +213,8 @@ class ModelManager:
                 name = cls.qualified_name
             hosted.name = name or spec.class_path
             cls.check_contract(name)
-            hosted.input_validator = SchemaValidator(cls.input_schema)
-            hosted.output_validator = SchemaValidator(cls.output_schema)
+            hosted.input_validator = SchemaValidator.for_schema(cls.input_schema)
+            hosted.output_validator = SchemaValidator.for_schema(cls.output_schema)
             hosted.batch_settings = self._batch_settings(cls, spec)
             hosted.model = cls(**spec.configuration)
             if hosted.batch_settings.enabled:

@@ -14,6 +14,7 @@ by column in one pass; anything unusual takes the marshmallow path above.
 from __future__ import annotations
 
 import re
+import weakref
 from functools import lru_cache
 from typing import Any
 
@@ -155,6 +156,9 @@ def _fast_error(error: fastjsonschema.JsonSchemaValueException) -> dict:
     return errors
 
 
+_VALIDATORS: "weakref.WeakKeyDictionary[type, SchemaValidator]" = weakref.WeakKeyDictionary()
+
+
 class SchemaValidator:
     """The compiled checks of one marshmallow schema: fast on success, precise on failure."""
 
@@ -164,6 +168,18 @@ class SchemaValidator:
         self._fast = fastjsonschema.compile(self.json_schema)
         self._detailed = _DetailedValidator(self.json_schema)
         self.plan = compile_plan(self.schema)
+
+    @classmethod
+    def for_schema(cls, schema_class: type[Schema]) -> "SchemaValidator":
+        """The validator of ``schema_class``, compiled once per process and shared.
+
+        A validator never changes after it is built, so the same class hosted under many names
+        (or in several test apps) compiles its checks once: start-up and memory stay flat.
+        """
+        validator = _VALIDATORS.get(schema_class)
+        if validator is None:
+            validator = _VALIDATORS[schema_class] = cls(schema_class)
+        return validator
 
     def errors(self, data: Any) -> dict | None:
         """Return the field errors of ``data`` (raw JSON), or None when it conforms."""
