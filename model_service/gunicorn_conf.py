@@ -87,6 +87,10 @@ if os.environ.get("MODEL_SERVICE_LOG_FORMAT", "json") != "text":
         },
         "formatters": {"json": {"()": "model_service.request_log.JsonFormatter"}},
     }
+    # With a logging configuration, gunicorn prepares an access line for every request (a dozen
+    # header lookups) even though "gunicorn.access" above has nowhere to write it; this logger
+    # skips that work unless a handler was given (e.g. `serve -- --access-logfile -`).
+    logger_class = "model_service.gunicorn_logging.ServiceLogger"
 
 
 # A kept-alive connection stays with the worker that accepted it, so a burst of clients can land
