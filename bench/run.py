@@ -197,13 +197,32 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
+def model_calls(server: "Server") -> tuple[float, float]:
+    """(calls of the model, items they carried) so far, from the service's /metrics."""
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    found = dict(re.findall(r'^model_service_batch_size_(count|sum)\{[^}]*\} (\S+)$', text, re.M))
+    return float(found.get("count", 0)), float(found.get("sum", 0))
+
+
 def load(server: "Server", path: str, connections: int, duration: int = DURATION) -> dict:
-    """Run ``wrk`` against a server; add the server's CPU time per request (robust to noise)."""
+    """Run ``wrk`` against a server; add the server's CPU time per request (robust to noise)
+    and, for the service, the mean number of requests served by one call of the model."""
+    calls = model_calls(server) if server.kind == "service" else None
     before = server.cpu_seconds()
     result = wrk(server.url, path, connections, duration)
     spent = server.cpu_seconds() - before
     requests = result["rps"] * duration
     result["cpu_us_per_request"] = spent / requests * 1e6 if requests else float("nan")
+    if calls is not None:
+        after = model_calls(server)
+        made = after[0] - calls[0]
+        result["items_per_model_call"] = (after[1] - calls[1]) / made if made else float("nan")
     return result
 
 
@@ -415,6 +434,8 @@ def table(results: dict) -> str:
         lines.append(f"{f'  {c} conn  server CPU us/req':<30}{s['cpu_us_per_request']:>22.0f}"
                      f"{b['cpu_us_per_request']:>22.0f}"
                      f"{ratio(s['cpu_us_per_request'], b['cpu_us_per_request']):>9}")
+        lines.append(f"{f'  {c} conn  requests per model call':<30}"
+                     f"{s['items_per_model_call']:>22.2f}{1:>22.2f}")
         failed = s["non_2xx"] + s["socket_errors"] + b["non_2xx"] + b["socket_errors"]
         if failed:
             lines.append(f"  ! failures: service {s['non_2xx']}+{s['socket_errors']}, "
