@@ -6,7 +6,7 @@ is busy queue up; when the running call returns, the first of them leads the nex
 everything that queued behind it (up to ``max_batch_size``), and the others wait for their own
 result. The batch size adapts to the load: one under light traffic, larger as requests pile up.
 The leader thread is always one of the requesting threads, so no background thread exists, and
-forked server workers each get their own batcher state on first use.
+each forked server worker batches its own requests with its own copy of the (idle) batcher.
 
 Python threads take turns on one interpreter lock, so requests that arrive together do not reach
 the batcher together: while one runs the model, the others are still parsing their bodies, and
