@@ -11,7 +11,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help venv chromium run dev test bench openapi fuzz train clean
+.PHONY: help venv chromium wrk run dev test bench openapi fuzz train clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ dev: venv ## Serve with Flask's reloader and debugger (development only)
 
 test: venv chromium ## Run the whole test suite, browser tests included
 	$(BIN)/python -m pytest
+
+wrk: ## Install Debian's wrk (the load generator of the benchmark) when it is missing
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+
+bench: venv wrk ## Benchmark against a hand-written Flask endpoint; table + bench/results/*.json
+	$(BIN)/python -m bench.run
 
 openapi: venv ## Write openapi.yaml from the application
 	$(BIN)/python openapi.py

@@ -50,6 +50,8 @@ setup(
         "flask-swagger-ui>=5.34",
     ],
     extras_require={
+        # Sampling profiler for a running worker: py-spy record --gil -p <worker pid>
+        "profile": ["py-spy>=0.4.3"],
         "test": [
             "pytest>=8.3",
             "playwright>=1.50",

@@ -1,7 +1,9 @@
 """The iris classifier as an ``MLModel``: four measurements in, a species and its probability out."""
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 import warnings
 from pathlib import Path
 
@@ -17,6 +19,7 @@ ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_ARTIFACT = ARTIFACT_DIR / "iris_classifier.joblib"
 SPECIES = ("setosa", "versicolor", "virginica")
 FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
+_FEATURE_VALUES = operator.itemgetter(*FEATURES)
 
 
 def _measurement(description: str, example: float) -> fields.Float:
@@ -25,6 +28,18 @@ def _measurement(description: str, example: float) -> fields.Float:
         validate=validate.Range(min=0, max=20),
         metadata={"description": description, "unit": "cm", "example": example},
     )
+
+
+@functools.lru_cache(maxsize=None)
+def _load_classifier(path: str):
+    """Load an artifact once per process: models hosted under several names share it (read-only)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        classifier = joblib.load(path)
+    for warning in caught:
+        # A pickle from another scikit-learn release still loads; say how to rebuild it.
+        log.warning("%s (rebuild with: python -m iris_model.train)", warning.message)
+    return classifier
 
 
 class IrisInput(Schema):
@@ -69,25 +84,25 @@ class IrisModel(MLModel):
     def __init__(self, artifact: str | None = None, **configuration) -> None:
         super().__init__(artifact=artifact, **configuration)
         path = Path(artifact) if artifact else DEFAULT_ARTIFACT
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            self.classifier = joblib.load(path)
-        for warning in caught:
-            # A pickle from another scikit-learn release still loads; say how to rebuild it.
-            log.warning("%s (rebuild with: python -m iris_model.train)", warning.message)
+        self.classifier = _load_classifier(str(path.resolve()))
         self.classes = [str(name) for name in self.classifier.classes_]
 
     def _rows(self, items: list[dict]) -> np.ndarray:
-        return np.array([[item[name] for name in FEATURES] for item in items], dtype=np.float64)
+        return np.array(list(map(_FEATURE_VALUES, items)), dtype=np.float64)
 
     def _results(self, probabilities: np.ndarray) -> list[dict]:
-        best = probabilities.argmax(axis=1)
+        classes = self.classes
+        # tolist() turns the whole matrix into Python floats at C speed.
+        best, rows = probabilities.argmax(axis=1).tolist(), probabilities.tolist()
+        if len(classes) == 3:  # the iris case, spelled out: twice as fast as dict(zip(...))
+            first, second, third = classes
+            return [
+                {"species": classes[index], "probabilities": {first: a, second: b, third: c}}
+                for index, (a, b, c) in zip(best, rows)
+            ]
         return [
-            {
-                "species": self.classes[index],
-                "probabilities": dict(zip(self.classes, map(float, row))),
-            }
-            for index, row in zip(best.tolist(), probabilities)
+            {"species": classes[index], "probabilities": dict(zip(classes, row))}
+            for index, row in zip(best, rows)
         ]
 
     def predict(self, data: dict) -> dict:

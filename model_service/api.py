@@ -90,9 +90,11 @@ def predict(name: str):
         "503": NotReady
     """
     hosted = get_manager(current_app).get_ready(name)
-    raw = read_json_body(request)
-    data = prediction.validate_one(hosted, raw)
-    return jsonify(prediction.run_predict(hosted, data))
+    with prediction.incoming(hosted):
+        raw = read_json_body(request)
+        data = prediction.validate_one(hosted, raw)
+        result = prediction.run_predict(hosted, data)
+    return jsonify(result)
 
 
 @bp.post("/models/<name>/predict_batch")

@@ -34,6 +34,11 @@ class Config:
     DISCOVER_ENTRY_POINTS = True
     MAX_CONTENT_LENGTH = _int("MODEL_SERVICE_MAX_BODY_BYTES", 10 * 1024 * 1024)
     MAX_BATCH_SIZE = _int("MODEL_SERVICE_MAX_BATCH_SIZE", 10_000)
+    # Micro-batching of concurrent single predictions: "auto" batches the models that override
+    # predict_batch, "off" none; a model's `batching:` entry in the models file wins.
+    MICRO_BATCHING = os.environ.get("MODEL_SERVICE_MICRO_BATCHING", "auto")
+    MICRO_BATCH_MAX_SIZE = _int("MODEL_SERVICE_MICRO_BATCH_MAX_SIZE", 64)
+    MICRO_BATCH_MAX_WAIT_MS = _int("MODEL_SERVICE_MICRO_BATCH_MAX_WAIT_MS", 2)
     BOOTSTRAP_SERVE_LOCAL = True
     LOG_LEVEL = os.environ.get("MODEL_SERVICE_LOG_LEVEL", "INFO")
     LOG_FORMAT = os.environ.get("MODEL_SERVICE_LOG_FORMAT", "json")  # or "text"

@@ -17,7 +17,9 @@ from typing import Any
 import yaml
 from flask import Flask
 
+from . import prediction
 from .base import QUALIFIED_NAME_PATTERN, MLModel
+from .batching import BatchSettings, MicroBatcher
 from .errors import ModelContractError, ModelLoadError, ModelNotFound, ModelNotReady
 from .validation import SchemaValidator
 
@@ -36,6 +38,7 @@ class ModelSpec:
     configuration: dict = field(default_factory=dict)
     source: str = "config"
     entry_point: Any = None
+    batching: Any = None  # the entry's `batching:` mapping, checked when the model loads
 
 
 @dataclass
@@ -51,6 +54,8 @@ class HostedModel:
     model_class: type | None = None
     input_validator: SchemaValidator | None = None
     output_validator: SchemaValidator | None = None
+    batch_settings: BatchSettings | None = None
+    batcher: MicroBatcher | None = None  # None: single predictions call the model directly
     load_seconds: float = 0.0
 
     @property
@@ -128,7 +133,8 @@ def specs_from_configuration(data: dict) -> list[ModelSpec]:
         if not isinstance(configuration, dict):
             raise ModelLoadError(f"models[{index}].configuration must be a mapping.")
         specs.append(ModelSpec(name=entry.get("name"), class_path=entry["class_path"],
-                               configuration=configuration, source="config"))
+                               configuration=configuration, source="config",
+                               batching=entry.get("batching")))
     return specs
 
 
@@ -147,11 +153,19 @@ class ModelManager:
 
     def __init__(self, app: Flask | None = None) -> None:
         self.models: dict[str, HostedModel] = {}
+        self.batching_mode = "auto"
+        self.batch_defaults = BatchSettings(enabled=False)
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self
+        self.batching_mode = str(app.config.get("MICRO_BATCHING", "auto")).lower()
+        self.batch_defaults = BatchSettings(
+            enabled=False,
+            max_batch_size=max(1, int(app.config.get("MICRO_BATCH_MAX_SIZE", 64))),
+            max_wait_ms=max(0.0, float(app.config.get("MICRO_BATCH_MAX_WAIT_MS", 0))),
+        )
         config_path = app.config.get("MODEL_SERVICE_CONFIG")
         data = read_configuration(config_path)
         discover = data.get("discover_entry_points", app.config.get("DISCOVER_ENTRY_POINTS", True))
@@ -199,9 +213,15 @@ class ModelManager:
                 name = cls.qualified_name
             hosted.name = name or spec.class_path
             cls.check_contract(name)
-            hosted.input_validator = SchemaValidator(cls.input_schema)
-            hosted.output_validator = SchemaValidator(cls.output_schema)
+            hosted.input_validator = SchemaValidator.for_schema(cls.input_schema)
+            hosted.output_validator = SchemaValidator.for_schema(cls.output_schema)
+            hosted.batch_settings = self._batch_settings(cls, spec)
             hosted.model = cls(**spec.configuration)
+            if hosted.batch_settings.enabled:
+                settings = hosted.batch_settings
+                hosted.batcher = MicroBatcher(
+                    lambda items, hosted=hosted: prediction.run_micro_batch(hosted, items),
+                    max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms)
             hosted.status, hosted.error = "ready", None
             log.info("Loaded model %s from %s", hosted.name, spec.source)
         except Exception as error:  # any failure of a model package is that model's alone
@@ -214,6 +234,14 @@ class ModelManager:
             hosted.status = "failed"
         hosted.load_seconds = time.perf_counter() - started
         return hosted
+
+    def _batch_settings(self, cls: type, spec: ModelSpec) -> BatchSettings:
+        """Micro-batch the models that vectorise, unless configured otherwise."""
+        default_enabled = self.batching_mode != "off" and cls.overrides_predict_batch()
+        try:
+            return BatchSettings.from_mapping(spec.batching, default_enabled, self.batch_defaults)
+        except ValueError as error:
+            raise ModelLoadError(str(error)) from None
 
     # Queries used by the blueprints
 

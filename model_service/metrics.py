@@ -6,7 +6,8 @@ anything is imported, so prometheus-client keeps every value in a per-process fi
 Without it (tests, ``serve --dev``) the values live in the process, in a registry per application.
 
 Per model: predictions by outcome (``ok``, ``invalid``, ``error``) counted per item, the latency
-of model calls, the size of the batches handed to the model, load time and status. Per route:
+of model calls, the size of the batches handed to the model (micro-batches of concurrent single
+predictions included), load time and status. Per route:
 HTTP requests by status and their duration. Label values are bounded: a route is the URL rule
 (``/api/models/<name>/predict``), and a model label is only ever a hosted model's name.
 """
@@ -20,7 +21,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                generate_latest, multiprocess, values)
 
 from .manager import HostedModel, get_manager
-from .prediction import prediction_done
+from .prediction import micro_batch_done, prediction_done
 
 EXTENSION_KEY = "metrics"
 NAMESPACE = "model_service"
@@ -82,8 +83,11 @@ class Metrics:
                           seconds: float | None) -> None:
         self.predictions.labels(hosted.name, outcome).inc(count)
         if seconds is not None:
-            self.prediction_seconds.labels(hosted.name).observe(seconds)
-            self.batch_size.labels(hosted.name).observe(count)
+            self.record_call(hosted, count, seconds)
+
+    def record_call(self, hosted: HostedModel, count: int, seconds: float) -> None:
+        self.prediction_seconds.labels(hosted.name).observe(seconds)
+        self.batch_size.labels(hosted.name).observe(count)
 
     def exposition(self) -> bytes:
         """The text exposition: every worker's values when running under several processes."""
@@ -104,6 +108,13 @@ def _on_prediction(hosted: HostedModel, outcome: str, count: int, seconds: float
         metrics = current_app.extensions.get(EXTENSION_KEY)
         if metrics is not None:
             metrics.record_prediction(hosted, outcome, count, seconds)
+
+
+def _on_micro_batch(hosted: HostedModel, count: int, seconds: float, **_: object) -> None:
+    if has_app_context():
+        metrics = current_app.extensions.get(EXTENSION_KEY)
+        if metrics is not None:
+            metrics.record_call(hosted, count, seconds)
 
 
 @bp.get("/metrics")
@@ -146,6 +157,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = metrics
     metrics.record_models(get_manager(app).all())
     prediction_done.connect(_on_prediction)  # one module-level receiver; routed by app
+    micro_batch_done.connect(_on_micro_batch)
     app.register_blueprint(bp)
 
     @app.before_request

@@ -3,17 +3,24 @@
 Input is checked against the model's input schema (422 with field errors), the model is called,
 and its output is checked against its output schema (500 naming the model when it breaks its own
 contract). A model that raises fails only the request that called it.
+
+Single predictions go through the model's micro-batcher when it has one (``batching.py``):
+concurrent requests then share one ``predict_batch`` call, and every request still gets its own
+result or its own error.
 """
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
 
 from blinker import Namespace
 
 from .errors import ModelFailure, PayloadTooLarge, ValidationFailed
-from .manager import HostedModel
+
+if TYPE_CHECKING:
+    from .manager import HostedModel
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +28,10 @@ log = logging.getLogger(__name__)
 #: ``outcome`` ("ok", "invalid" or "error"), ``count`` (items) and ``seconds`` (model calls only).
 #: The metrics extension listens; callers outside a request (the CLI) cost nothing.
 prediction_done = Namespace().signal("prediction-done")
+#: Sent (sender: the ``HostedModel``) once per micro-batched model call, with ``count`` (items
+#: gathered from concurrent requests) and ``seconds``; those requests then report their own
+#: outcomes through ``prediction_done`` without a time.
+micro_batch_done = Namespace().signal("micro-batch-done")
 
 
 def _report(hosted: HostedModel, outcome: str, count: int, started: float | None = None) -> None:
@@ -63,6 +74,8 @@ def validate_batch(hosted: HostedModel, raw: Any, max_items: int) -> list[dict]:
         raise PayloadTooLarge(
             f"A batch holds at most {max_items} items; this one has {len(raw)}."
         )
+    if raw and hosted.input_validator.load_many_unchanged(raw):
+        return raw
     items, errors = [], {}
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
@@ -92,23 +105,81 @@ def _check_output(hosted: HostedModel, result: Any) -> dict:
     return dumped
 
 
-def run_predict(hosted: HostedModel, data: dict) -> dict:
-    """Call the model on one validated input and return its checked output."""
-    started = time.perf_counter()
+def _model_failure(hosted: HostedModel) -> ModelFailure:
+    return ModelFailure(f"Model '{hosted.name}' failed to make a prediction; "
+                        "the error has been logged.")
+
+
+def _predict_one(hosted: HostedModel, data: dict) -> Any:
+    """Return the model's raw answer for one item, or a ``ModelFailure`` when it raises."""
     try:
-        result = hosted.model.predict(data)
+        return hosted.model.predict(data)
     except Exception:
-        _report(hosted, "error", 1, started)
         log.exception("Model %s raised in predict", hosted.name)
-        raise ModelFailure(f"Model '{hosted.name}' failed to make a prediction; "
-                           "the error has been logged.") from None
+        return _model_failure(hosted)
+
+
+def _checked_outcome(hosted: HostedModel, result: Any) -> Any:
+    if isinstance(result, ModelFailure):
+        return result
     try:
-        checked = _check_output(hosted, result)
-    except ModelFailure:
+        return _check_output(hosted, result)
+    except ModelFailure as failure:
+        return failure
+
+
+def predict_each(hosted: HostedModel, items: list[dict]) -> list[Any]:
+    """Predict validated items; return one checked result or ``ModelFailure`` per item, in order.
+
+    One item calls ``predict``, exactly as without batching. Several call ``predict_batch`` once;
+    when it raises or breaks its contract, each item is retried alone with ``predict``, so only
+    the items that fail on their own get an error.
+    """
+    if len(items) == 1:
+        results = [_predict_one(hosted, items[0])]
+    else:
+        try:
+            results = hosted.model.predict_batch(items)
+            if not isinstance(results, list) or len(results) != len(items):
+                raise TypeError(f"predict_batch returned {type(results).__name__} "
+                                f"of length {len(results) if isinstance(results, list) else '?'} "
+                                f"for {len(items)} items")
+        except Exception:
+            log.warning("Model %s failed a micro-batch of %d items; predicting them one by one",
+                        hosted.name, len(items), exc_info=True)
+            results = [_predict_one(hosted, item) for item in items]
+    return [_checked_outcome(hosted, result) for result in results]
+
+
+def run_micro_batch(hosted: HostedModel, items: list[dict]) -> list[Any]:
+    """The batcher's call: ``predict_each`` on what concurrent requests gathered, timed."""
+    started = time.perf_counter()
+    outcomes = predict_each(hosted, items)
+    if micro_batch_done.receivers:
+        micro_batch_done.send(hosted, count=len(items), seconds=time.perf_counter() - started)
+    return outcomes
+
+
+def incoming(hosted: HostedModel) -> AbstractContextManager:
+    """Announce a single prediction on its way, so that its model's batcher waits for it."""
+    batcher = hosted.batcher
+    return nullcontext() if batcher is None else batcher.incoming()
+
+
+def run_predict(hosted: HostedModel, data: dict) -> dict:
+    """Call the model on one validated input and return its checked output.
+
+    With a micro-batcher, the call may be shared with concurrent requests for the same model
+    (timed once per call by ``run_micro_batch``).
+    """
+    batcher = hosted.batcher
+    started = time.perf_counter() if batcher is None else None
+    outcome = predict_each(hosted, [data])[0] if batcher is None else batcher.submit(data)
+    if isinstance(outcome, BaseException):
         _report(hosted, "error", 1, started)
-        raise
+        raise outcome
     _report(hosted, "ok", 1, started)
-    return checked
+    return outcome
 
 
 def run_predict_batch(hosted: HostedModel, items: list[dict]) -> list[dict]:
@@ -129,10 +200,12 @@ def run_predict_batch(hosted: HostedModel, items: list[dict]) -> list[dict]:
         _report(hosted, "error", len(items), started)
         raise ModelFailure(f"Model '{hosted.name}' returned a batch result of the wrong length.")
     try:
-        checked = [_check_output(hosted, result) for result in results]
+        if hosted.output_validator.dump_many_unchanged(results):
+            checked = results
+        else:
+            checked = [_check_output(hosted, result) for result in results]
     except ModelFailure:
         _report(hosted, "error", len(items), started)
         raise
     _report(hosted, "ok", len(items), started)
     return checked
-

@@ -1,0 +1,1 @@
+"""Benchmarks of Model Service against a hand-written Flask endpoint (``make bench``)."""

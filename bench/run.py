@@ -1,0 +1,536 @@
+"""Measure Model Service against the hand-written endpoint in one run; print ratios, write JSON.
+
+Usage: ``python -m bench.run`` from the repository root (``make bench`` installs ``wrk`` first).
+Every server listens on 127.0.0.1 only, every load run is bounded in time, and every process
+started here is stopped on the way out (also on Ctrl-C and errors).
+
+Environment knobs: ``BENCH_DURATION`` seconds per load run (default 8), ``BENCH_WORKERS`` (default:
+the number of cores), ``BENCH_QUICK=1`` for a short smoke run.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+HOST = "127.0.0.1"
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+DURATION = int(os.environ.get("BENCH_DURATION", 3 if QUICK else 8))
+WORKERS = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2))
+ROUNDS = 1 if QUICK else 2
+CONNECTIONS = (1, 16, 64)
+BATCH_SIZES = (10, 1_000, 10_000)
+MEMORY_WORKERS = (1, 2, 4)
+MANY_MODELS = 50
+IRIS_ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+SERVICE_PATH = "/api/models/{name}/predict"
+BASELINE_PATH = "/predict"
+
+_started: list[subprocess.Popen] = []
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def models_file(directory: Path, count: int) -> Path:
+    """Write a models file hosting the iris class ``count`` times (one name when ``count`` is 1)."""
+    if count == 1:
+        entries = ["  - class_path: iris_model.IrisModel"]
+    else:
+        entries = [f"  - class_path: iris_model.IrisModel\n    name: iris_{i:02d}" for i in range(count)]
+    path = directory / f"models-{count}.yaml"
+    path.write_text("discover_entry_points: false\nmodels:\n" + "\n".join(entries) + "\n")
+    return path
+
+
+class Server:
+    """One gunicorn process tree on 127.0.0.1, started in its own session and always stopped."""
+
+    def __init__(self, kind: str, workers: int, models: Path | None = None) -> None:
+        self.kind, self.workers, self.port = kind, workers, free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        env = dict(os.environ, HOST=HOST, PORT=str(self.port), WEB_CONCURRENCY=str(workers),
+                   APP_SETTINGS="production", PYTHONPATH=str(ROOT))
+        if kind == "service":
+            # Exactly as in production: `model-service serve` (gunicorn with the shared settings,
+            # Prometheus metrics across workers, one JSON request log line per request).
+            self.command = [sys.executable, "-m", "model_service", "--config", str(models),
+                            "serve", "--host", HOST, "--port", str(self.port),
+                            "--workers", str(workers)]
+        else:
+            self.command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                            "--bind", f"{HOST}:{self.port}", "bench.handwritten:app"]
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.ready_seconds = float("nan")
+        # The logs go to a file, as a log collector would take them: never a pipe left unread.
+        self.log = tempfile.TemporaryFile()
+
+    def start(self, timeout: float = 60) -> "Server":
+        started = time.perf_counter()
+        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT,
+                                        stdout=self.log, stderr=self.log,
+                                        start_new_session=True)
+        _started.append(self.process)
+        deadline = started + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"{self.kind} exited: {self.log.read().decode()[-2000:]}")
+            if status(self.url, "/readyz") == 200:
+                self.ready_seconds = time.perf_counter() - started
+                return self
+            time.sleep(0.01)
+        raise TimeoutError(f"{self.kind} was not ready after {timeout}s")
+
+    def stop(self) -> None:
+        stop_process(self.process)
+        self.log.close()
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        pid = self.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [pid, *map(int, children)]
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (user + system)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def pss_mib(self) -> float:
+        """Total proportional set size of the master and its workers, in MiB."""
+        total_kib = 0
+        for pid in self.pids():
+            try:
+                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            match = re.search(r"^Pss:\s+(\d+) kB", text, re.MULTILINE)
+            total_kib += int(match.group(1)) if match else 0
+        return total_kib / 1024
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)  # the session we started: master and workers
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def stop_all() -> None:
+    for process in _started:
+        stop_process(process)
+
+
+def status(url: str, path: str) -> int | None:
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=2)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+# --------------------------------------------------------------------------- load runs
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * _UNITS[unit]
+
+
+def model_calls(server: "Server") -> tuple[float, float]:
+    """(calls of the model, items they carried) so far, from the service's /metrics."""
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    found = dict(re.findall(r'^model_service_batch_size_(count|sum)\{[^}]*\} (\S+)$', text, re.M))
+    return float(found.get("count", 0)), float(found.get("sum", 0))
+
+
+def load(server: "Server", path: str, connections: int, duration: int = DURATION) -> dict:
+    """Run ``wrk`` against a server; add the server's CPU time per request (robust to noise)
+    and, for the service, the mean number of requests served by one call of the model."""
+    calls = model_calls(server) if server.kind == "service" else None
+    before = server.cpu_seconds()
+    result = wrk(server.url, path, connections, duration)
+    spent = server.cpu_seconds() - before
+    requests = result["rps"] * duration
+    result["cpu_us_per_request"] = spent / requests * 1e6 if requests else float("nan")
+    if calls is not None:
+        after = model_calls(server)
+        made = after[0] - calls[0]
+        result["items_per_model_call"] = (after[1] - calls[1]) / made if made else float("nan")
+    return result
+
+
+def wrk(url: str, path: str, connections: int, duration: int = DURATION) -> dict:
+    """Run ``wrk`` against one endpoint; return requests/s, p50/p99 in ms, and failures."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT.format(body=json.dumps(IRIS_ROW)))
+    threads = min(2, connections)
+    try:
+        output = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+             "--latency", "-s", script.name, url + path],
+            capture_output=True, text=True, timeout=duration + 30, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.MULTILINE))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+    }
+
+
+def batch_rows_per_second(url: str, path: str, rows: int, seconds: float = 3.0,
+                          connections: int = 1) -> float:
+    """Post batches of ``rows`` iris rows over keep-alive connections for ``seconds``; rows/s."""
+    body = orjson.dumps([IRIS_ROW] * rows)
+    host, port = url.removeprefix("http://").split(":")
+    headers = {"Content-Type": "application/json"}
+
+    def client(deadline: float) -> int:
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        done = 0
+        try:
+            while done < 2 or time.perf_counter() < deadline:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+                # Count the answers without parsing them: the client's own cost stays small.
+                if response.status != 200 or payload.count(b'"species"') != rows:
+                    raise RuntimeError(f"{path}: HTTP {response.status}: {payload[:300]!r}")
+                done += 1
+        finally:
+            connection.close()
+        return done
+
+    client(0)  # warm-up
+    with ThreadPoolExecutor(connections) as pool:
+        started = time.perf_counter()
+        counts = list(pool.map(client, [started + seconds] * connections))
+        elapsed = time.perf_counter() - started
+    return rows * sum(counts) / elapsed
+
+
+def warm(url: str, path: str) -> None:
+    wrk(url, path, 16, duration=1)
+
+
+# --------------------------------------------------------------------------- the sections
+
+
+def in_process(models: Path) -> dict:
+    """The model's own cost without HTTP, and the service's validate-predict-check path around it."""
+    from iris_model import IrisModel
+    from model_service import create_app, get_manager, prediction
+
+    model = IrisModel()
+    rows = [IRIS_ROW] * 10_000
+
+    def best(call, number: int) -> float:
+        return min(timeit.repeat(call, number=number, repeat=5)) / number
+
+    hosted = get_manager(create_app({"MODEL_SERVICE_CONFIG": str(models)})).get("iris_model")
+    hosted.batcher = None  # one thread here: measure the path, not the batcher
+
+    def service_one():
+        return prediction.run_predict(hosted, prediction.validate_one(hosted, IRIS_ROW))
+
+    def service_many():
+        return prediction.run_predict_batch(hosted, prediction.validate_batch(hosted, rows, 10_000))
+
+    one, many = best(lambda: model.predict(IRIS_ROW), 200), best(lambda: model.predict_batch(rows), 3)
+    return {
+        "predict_1_row_us": one * 1e6,
+        "predict_batch_10000_rows_ms": many * 1e3,
+        "predict_batch_10000_rows_per_s": 10_000 / many,
+        "service_path_1_row_us": best(service_one, 200) * 1e6,
+        "service_path_10000_rows_ms": best(service_many, 3) * 1e3,
+    }
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """Median of each figure over repeated runs (the raw runs are kept in the JSON)."""
+    merged = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    merged["runs"] = runs
+    return merged
+
+
+def single_predictions(models: Path) -> dict:
+    """Requests/s and latency at each connection count, service and baseline interleaved."""
+    runs: dict = {"service": {c: [] for c in CONNECTIONS}, "baseline": {c: [] for c in CONNECTIONS}}
+    with Server("service", WORKERS, models) as service, Server("baseline", WORKERS) as baseline:
+        service_path = SERVICE_PATH.format(name="iris_model")
+        warm(service.url, service_path)
+        warm(baseline.url, BASELINE_PATH)
+        for round_ in range(ROUNDS):
+            for connections in CONNECTIONS:
+                # Interleave, alternating who goes first, so that noise hits both sides alike.
+                order = [("baseline", baseline, BASELINE_PATH), ("service", service, service_path)]
+                for kind, server, path in order if round_ % 2 == 0 else order[::-1]:
+                    runs[kind][connections].append(load(server, path, connections))
+                log(f"  round {round_ + 1}, {connections:>3} connections: service "
+                    f"{runs['service'][connections][-1]['rps']:.0f} req/s, baseline "
+                    f"{runs['baseline'][connections][-1]['rps']:.0f} req/s")
+    return {kind: {c: _median_run(r) for c, r in by_c.items()} for kind, by_c in runs.items()}
+
+
+def batches(models: Path) -> dict:
+    """Rows/s of predict_batch, with one client per worker (and with one client, for 10,000 rows)."""
+    results: dict = {"service": {}, "baseline": {}}
+    paths = {"service": "/api/models/iris_model/predict_batch", "baseline": "/predict_batch"}
+    seconds = 1.5 if QUICK else 3.0
+    with Server("service", WORKERS, models) as service, Server("baseline", WORKERS) as baseline:
+        servers = {"service": service, "baseline": baseline}
+        for rows, clients in [(size, WORKERS) for size in BATCH_SIZES] + [(BATCH_SIZES[-1], 1)]:
+            key = f"{rows}" if clients == WORKERS else f"{rows}, 1 client"
+            for kind in ("baseline", "service"):
+                results[kind][key] = batch_rows_per_second(
+                    servers[kind].url, paths[kind], rows, seconds, clients)
+            log(f"  batch {key:>16}: service {results['service'][key]:.0f} rows/s, "
+                f"baseline {results['baseline'][key]:.0f} rows/s")
+    return results
+
+
+def cold_start(models: Path, repeats: int = 3) -> dict:
+    """Median seconds from process start to the first 200 from /readyz."""
+    results = {}
+    for kind in ("service", "baseline"):
+        samples = []
+        for _ in range(1 if QUICK else repeats):
+            with Server(kind, WORKERS, models) as server:
+                samples.append(server.ready_seconds)
+        results[kind] = statistics.median(samples)
+    return results
+
+
+def memory(models: Path) -> dict:
+    """Total PSS (MiB) of master and workers after some traffic, for 1, 2 and 4 workers."""
+    results: dict = {"service": {}, "baseline": {}}
+    for workers in MEMORY_WORKERS:
+        for kind, path in (("service", SERVICE_PATH.format(name="iris_model")),
+                           ("baseline", BASELINE_PATH)):
+            with Server(kind, workers, models) as server:
+                wrk(server.url, path, 16, duration=2)
+                results[kind][workers] = server.pss_mib()
+    return results
+
+
+def many_models(one: Path, many: Path) -> dict:
+    """1 vs 50 hosted models: start-up, memory, and p99 at 16 connections (interleaved runs)."""
+    results: dict = {}
+    with Server("service", WORKERS, one) as single, Server("service", WORKERS, many) as fifty:
+        servers = {1: (single, SERVICE_PATH.format(name="iris_model")),
+                   MANY_MODELS: (fifty, SERVICE_PATH.format(name=f"iris_{MANY_MODELS - 1:02d}"))}
+        runs: dict = {count: [] for count in servers}
+        for server, path in servers.values():
+            warm(server.url, path)
+        for round_ in range(ROUNDS + 1):
+            for count in (list(servers) if round_ % 2 == 0 else list(servers)[::-1]):
+                server, path = servers[count]
+                runs[count].append(load(server, path, 16, duration=max(3, DURATION // 2)))
+        for count, (server, _) in servers.items():
+            results[count] = {"ready_s": server.ready_seconds, "pss_mib": server.pss_mib(),
+                              **_median_run(runs[count])}
+    return results
+
+
+# --------------------------------------------------------------------------- report
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "-"
+
+
+def table(results: dict) -> str:
+    single, batch = results["single"], results["batch"]
+    lines = [
+        f"Model Service vs hand-written Flask endpoint ({WORKERS} workers each, {DURATION}s per "
+        f"load run, median of {ROUNDS} interleaved rounds, {os.cpu_count()} cores)",
+        "",
+        f"{'single predictions':<30}{'service':>22}{'hand-written':>22}{'ratio':>9}",
+    ]
+    for c in CONNECTIONS:
+        s, b = single["service"][c], single["baseline"][c]
+        lines.append(f"{f'  {c} conn  req/s':<30}{s['rps']:>22.0f}{b['rps']:>22.0f}"
+                     f"{ratio(s['rps'], b['rps']):>9}")
+        lines.append(f"{f'  {c} conn  p50 / p99 ms':<30}"
+                     f"{s['p50_ms']:>11.2f} /{s['p99_ms']:>8.2f}"
+                     f"{b['p50_ms']:>12.2f} /{b['p99_ms']:>8.2f}"
+                     f"{ratio(s['p99_ms'], b['p99_ms']):>9}")
+        lines.append(f"{f'  {c} conn  server CPU us/req':<30}{s['cpu_us_per_request']:>22.0f}"
+                     f"{b['cpu_us_per_request']:>22.0f}"
+                     f"{ratio(s['cpu_us_per_request'], b['cpu_us_per_request']):>9}")
+        lines.append(f"{f'  {c} conn  requests per model call':<30}"
+                     f"{s['items_per_model_call']:>22.2f}{1:>22.2f}")
+        failed = s["non_2xx"] + s["socket_errors"] + b["non_2xx"] + b["socket_errors"]
+        if failed:
+            lines.append(f"  ! failures: service {s['non_2xx']}+{s['socket_errors']}, "
+                         f"baseline {b['non_2xx']}+{b['socket_errors']}")
+    lines.append(f"{f'predict_batch rows/s ({WORKERS} clients)':<30}")
+    for key in batch["service"]:
+        s, b = batch["service"][key], batch["baseline"][key]
+        lines.append(f"{f'  {key} rows':<30}{s:>22.0f}{b:>22.0f}{ratio(s, b):>9}")
+    cold = results["cold_start_s"]
+    lines.append(f"{'cold start to ready, s':<30}{cold['service']:>22.2f}{cold['baseline']:>22.2f}"
+                 f"{ratio(cold['service'], cold['baseline']):>9}")
+    lines.append(f"{'memory (PSS), MiB':<30}")
+    mem = results["memory_mib"]
+    for w in MEMORY_WORKERS:
+        lines.append(f"{f'  {w} worker(s)':<30}{mem['service'][w]:>22.1f}{mem['baseline'][w]:>22.1f}"
+                     f"{ratio(mem['service'][w], mem['baseline'][w]):>9}")
+    lines.append(f"{'  4 workers / 1 worker':<30}{ratio(mem['service'][4], mem['service'][1]):>22}"
+                 f"{ratio(mem['baseline'][4], mem['baseline'][1]):>22}")
+    many = results["many_models"]
+    one, fifty = many[1], many[MANY_MODELS]
+    lines += [
+        f"{'hosted models (16 conn)':<30}{'1 model':>22}{f'{MANY_MODELS} models':>22}{'ratio':>9}",
+        f"{'  ready, s':<30}{one['ready_s']:>22.2f}{fifty['ready_s']:>22.2f}"
+        f"{ratio(fifty['ready_s'], one['ready_s']):>9}",
+        f"{'  memory (PSS), MiB':<30}{one['pss_mib']:>22.1f}{fifty['pss_mib']:>22.1f}"
+        f"{ratio(fifty['pss_mib'], one['pss_mib']):>9}",
+        f"{'  req/s':<30}{one['rps']:>22.0f}{fifty['rps']:>22.0f}{ratio(fifty['rps'], one['rps']):>9}",
+        f"{'  p99 ms':<30}{one['p99_ms']:>22.2f}{fifty['p99_ms']:>22.2f}"
+        f"{ratio(fifty['p99_ms'], one['p99_ms']):>9}",
+    ]
+    proc = results["in_process"]
+    lines += [
+        f"{'in-process iris model':<30}",
+        f"{'  predict, 1 row':<30}{proc['predict_1_row_us']:>19.0f} us",
+        f"{'  predict_batch, 10000 rows':<30}{proc['predict_batch_10000_rows_ms']:>19.1f} ms"
+        f"  ({proc['predict_batch_10000_rows_per_s']:.0f} rows/s)",
+        f"{'  + service path, 1 row':<30}{proc['service_path_1_row_us']:>19.0f} us"
+        f"  (validate, predict, check output)",
+        f"{'  + service path, 10000 rows':<30}{proc['service_path_10000_rows_ms']:>19.1f} ms",
+    ]
+    s16, b16 = single["service"][16], single["baseline"][16]
+    targets = [
+        ("16 conn req/s >= 1.3x hand-written", s16["rps"] >= 1.3 * b16["rps"],
+         ratio(s16["rps"], b16["rps"])),
+        ("16 conn p99 <= hand-written p99", s16["p99_ms"] <= b16["p99_ms"],
+         ratio(s16["p99_ms"], b16["p99_ms"])),
+        ("batch of 10000 >= 150000 rows/s", batch["service"]["10000"] >= 150_000,
+         f"{batch['service']['10000']:.0f}"),
+        ("cold start <= 3 s", cold["service"] <= 3, f"{cold['service']:.2f} s"),
+        ("4 workers <= 2x memory of 1", mem["service"][4] <= 2 * mem["service"][1],
+         ratio(mem["service"][4], mem["service"][1])),
+        ("50 models p99 within 10%", fifty["p99_ms"] <= 1.1 * one["p99_ms"],
+         ratio(fifty["p99_ms"], one["p99_ms"])),
+    ]
+    lines.append("targets")
+    for name, held, value in targets:
+        lines.append(f"  {'HOLDS' if held else 'MISSES':<7}{name:<40}{value:>15}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        log("wrk is not installed (make bench installs it: apt-get install -y wrk)")
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results: dict = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "workers": WORKERS, "duration_s": DURATION, "cpus": os.cpu_count(),
+    }
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            one, many = models_file(Path(tmp), 1), models_file(Path(tmp), MANY_MODELS)
+            log("in-process cost of the model ...")
+            results["in_process"] = in_process(one)
+            log("single predictions ...")
+            results["single"] = single_predictions(one)
+            log("predict_batch ...")
+            results["batch"] = batches(one)
+            log("cold start ...")
+            results["cold_start_s"] = cold_start(one)
+            log("memory ...")
+            results["memory_mib"] = memory(one)
+            log(f"1 vs {MANY_MODELS} hosted models ...")
+            results["many_models"] = many_models(one, many)
+    finally:
+        stop_all()
+    text = table(results)
+    print(text)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS / f"{stamp}.json"
+    out.write_text(json.dumps({**results, "table": text.splitlines()}, indent=2) + "\n")
+    log(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

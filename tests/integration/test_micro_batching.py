@@ -1,0 +1,205 @@
+"""Micro-batching over real HTTP with real threads: right results, isolated errors, settings."""
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from conftest import ECHO, RAISING
+from model_service import get_manager
+from model_service.batching import MicroBatcher
+
+GATED = {"class_path": "fixture_models.gated_model.GatedModel"}
+
+
+def _post(url: str, value) -> requests.Response:
+    return requests.post(f"{url}/api/models/gated_model/predict", json={"value": value}, timeout=30)
+
+
+def _wait_for(condition, what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.005)
+
+
+def _hold_then_release(url: str, hosted, first, queued: list) -> dict:
+    """Hold ``first`` inside the model, queue ``queued`` behind it, release; responses by value."""
+    model = hosted.model
+    model.gate.clear()
+    model.entered.clear()
+    with ThreadPoolExecutor(1 + len(queued)) as pool:
+        held = pool.submit(_post, url, first)
+        assert model.entered.wait(10)
+        waiting = {value: pool.submit(_post, url, value) for value in queued}
+        _wait_for(lambda: hosted.batcher.pending() == len(queued), "requests to queue")
+        model.gate.set()
+        responses = {first: held.result(), **{v: f.result() for v, f in waiting.items()}}
+    return responses
+
+
+@pytest.fixture
+def gated(make_app, serve):
+    def start(batching=None, **config):
+        entry = dict(GATED, batching=batching) if batching is not None else GATED
+        app = make_app([entry], **config)
+        return serve(app), get_manager(app).get("gated_model")
+
+    return start
+
+
+def test_concurrent_predictions_share_one_batch_and_each_gets_its_own_result(gated):
+    url, hosted = gated()
+    responses = _hold_then_release(url, hosted, 1, [2, 3, 4, 5, 6, 8, 9])
+    for value, response in responses.items():
+        assert response.status_code == 200
+        assert response.json() == {"doubled": value * 2, "label": f"v{value}"}
+    assert hosted.model.calls[0] == ("predict", [1])
+    kind, values = hosted.model.calls[1]
+    assert kind == "predict_batch" and sorted(values) == [2, 3, 4, 5, 6, 8, 9]
+    assert len(hosted.model.calls) == 2
+
+
+def test_a_failing_item_fails_only_its_own_request_inside_a_batch(gated):
+    url, hosted = gated()
+    responses = _hold_then_release(url, hosted, 1, [2, 13, 7, 4])
+    assert {v: r.status_code for v, r in responses.items()} == {1: 200, 2: 200, 13: 500, 7: 500, 4: 200}
+    assert responses[4].json()["doubled"] == 8
+    assert responses[13].headers["Content-Type"] == "application/problem+json"
+    assert "unlucky" not in responses[13].text
+    assert "gated_model" in responses[7].json()["detail"]
+    # The batch call raised, so each item was retried alone.
+    kinds = [kind for kind, _ in hosted.model.calls]
+    assert kinds == ["predict", "predict_batch", "predict", "predict", "predict", "predict"]
+
+
+def test_invalid_input_is_answered_at_once_and_never_joins_a_batch(gated):
+    url, hosted = gated()
+    model = hosted.model
+    model.gate.clear()
+    model.entered.clear()
+    with ThreadPoolExecutor(2) as pool:
+        held = pool.submit(_post, url, 1)
+        assert model.entered.wait(10)
+        bad = _post(url, "three")  # answered while the model is still held
+        assert bad.status_code == 422 and "value" in bad.json()["errors"]
+        assert hosted.batcher.pending() == 0
+        model.gate.set()
+        assert held.result().status_code == 200
+    assert hosted.batcher._incoming == 0
+
+
+def test_max_batch_size_is_a_per_model_setting(gated):
+    url, hosted = gated(batching={"max_batch_size": 3})
+    responses = _hold_then_release(url, hosted, 1, [2, 3, 4, 5, 6, 8, 9])
+    assert all(r.status_code == 200 for r in responses.values())
+    sizes = [len(values) for _, values in hosted.model.calls]
+    assert sizes == [1, 3, 3, 1]
+
+
+def test_batching_can_be_switched_off_per_model(gated):
+    _, hosted = gated(batching={"enabled": False})
+    assert hosted.batcher is None
+
+
+def test_only_models_that_vectorise_are_batched_unless_configured(make_app):
+    manager = get_manager(make_app([ECHO, RAISING, {**RAISING, "name": "raising_batched",
+                                                    "batching": {"enabled": True}}]))
+    assert manager.get("echo_model").batcher is not None
+    assert manager.get("raising_model").batcher is None
+    assert manager.get("raising_batched").batcher is not None
+
+
+def test_micro_batching_can_be_switched_off_for_the_whole_service(make_app):
+    manager = get_manager(make_app([ECHO], MICRO_BATCHING="off"))
+    assert manager.get("echo_model").batcher is None
+
+
+@pytest.mark.parametrize("batching, message", [
+    ({"max_batch_size": 0}, "max_batch_size"),
+    ({"max_wait_ms": "soon"}, "max_wait_ms"),
+    ({"enabled": "yes"}, "enabled"),
+    ({"size": 3}, "unknown 'batching' setting"),
+    ([1], "must be a mapping"),
+])
+def test_bad_batching_settings_fail_that_model_with_a_clear_message(make_app, batching, message):
+    manager = get_manager(make_app([{**ECHO, "batching": batching}]))
+    hosted = manager.get("echo_model")
+    assert hosted.status == "failed" and message in hosted.error
+
+
+def test_a_raising_model_batched_by_configuration_fails_only_the_bad_request(make_app, serve):
+    app = make_app([{**RAISING, "batching": {"enabled": True}}])
+    url = serve(app)
+    with ThreadPoolExecutor(8) as pool:
+        values = [1, 13, 2, 13, 3, 4, 5, 6] * 3
+        responses = list(pool.map(lambda v: requests.post(
+            f"{url}/api/models/raising_model/predict", json={"value": v}, timeout=30), values))
+    for value, response in zip(values, responses):
+        if value == 13:
+            assert response.status_code == 500
+        else:
+            assert response.status_code == 200 and response.json()["doubled"] == value * 2
+
+
+# The batcher on its own
+
+
+def test_a_lone_request_runs_at_once_on_its_own_thread():
+    calls = []
+
+    def run_batch(items):
+        calls.append((threading.get_ident(), list(items)))
+        return [item * 2 for item in items]
+
+    batcher = MicroBatcher(run_batch, max_wait_ms=50)
+    with batcher.incoming():
+        assert batcher.submit(21) == 42
+    assert calls == [(threading.get_ident(), [21])]
+    assert batcher._incoming == 0 and not batcher._busy
+
+
+def test_a_broken_run_batch_fails_its_waiters_and_the_batcher_keeps_working():
+    gate, entered = threading.Event(), threading.Event()
+    state = {"broken": True}
+
+    def run_batch(items):
+        entered.set()
+        gate.wait(10)
+        if state["broken"]:
+            raise ValueError("bug")
+        return [item + 1 for item in items]
+
+    batcher = MicroBatcher(run_batch)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(batcher.submit, 0)
+        assert entered.wait(10)
+        rest = [pool.submit(batcher.submit, i) for i in (1, 2, 3)]
+        _wait_for(lambda: batcher.pending() == 3, "submissions to queue")
+        gate.set()
+        outcomes = [first.result()] + [f.result() for f in rest]
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
+    state["broken"] = False
+    assert batcher.submit(41) == 42
+    assert not batcher._busy
+
+
+def test_many_threads_each_get_their_own_answer():
+    batcher = MicroBatcher(lambda items: [item * 3 for item in items], max_batch_size=5)
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(batcher.submit, range(2000)))
+    assert results == [i * 3 for i in range(2000)]
+    assert batcher.items == 2000 and not batcher._busy
+
+
+def test_metrics_count_every_request_and_time_each_shared_call(gated):
+    url, hosted = gated()
+    _hold_then_release(url, hosted, 1, [2, 3, 4, 5, 6, 8, 9])
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    assert 'model_service_predictions_total{model="gated_model",outcome="ok"} 8.0' in text
+    # Two calls of the model: the first request alone, then the seven that queued behind it.
+    assert 'model_service_batch_size_count{model="gated_model"} 2.0' in text
+    assert 'model_service_batch_size_sum{model="gated_model"} 8.0' in text
+    assert 'model_service_prediction_duration_seconds_count{model="gated_model"} 2.0' in text
