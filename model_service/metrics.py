@@ -102,19 +102,22 @@ def get_metrics(app: Flask) -> Metrics:
     return app.extensions[EXTENSION_KEY]
 
 
+def _current_metrics() -> Metrics | None:
+    """The metrics of the application handling this call, if any (the CLI has none)."""
+    return current_app.extensions.get(EXTENSION_KEY) if has_app_context() else None
+
+
 def _on_prediction(hosted: HostedModel, outcome: str, count: int, seconds: float | None = None,
                    **_: object) -> None:
-    if has_app_context():
-        metrics = current_app.extensions.get(EXTENSION_KEY)
-        if metrics is not None:
-            metrics.record_prediction(hosted, outcome, count, seconds)
+    metrics = _current_metrics()
+    if metrics is not None:
+        metrics.record_prediction(hosted, outcome, count, seconds)
 
 
 def _on_micro_batch(hosted: HostedModel, count: int, seconds: float, **_: object) -> None:
-    if has_app_context():
-        metrics = current_app.extensions.get(EXTENSION_KEY)
-        if metrics is not None:
-            metrics.record_call(hosted, count, seconds)
+    metrics = _current_metrics()
+    if metrics is not None:
+        metrics.record_call(hosted, count, seconds)
 
 
 @bp.get("/metrics")
