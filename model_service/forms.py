@@ -26,6 +26,8 @@ from urllib.parse import quote
 
 import orjson
 
+from .validation import json_type_name
+
 DEFAULT_ROWS = 3  # blank rows an array offers when JavaScript cannot add more
 MAX_DEPTH = 12  # deeper (or recursive) schemas become a JSON text area
 MISSING = object()
@@ -106,7 +108,7 @@ class SchemaField:
         if self.kind == "array" and self.items is not None:
             text = f"array of {self.items.type_label}"
         elif self.kind == "enum":
-            types = sorted({_json_type_name(value) for value in self.enum})
+            types = sorted({json_type_name(value) or "object" for value in self.enum})
             text = " or ".join(types) if types else "any"
         elif self.kind == "json":
             types = [t for t in _types(self.schema) if t != "null"]
@@ -344,20 +346,6 @@ def _size_phrases(low: Any, high: Any, unit: str) -> list[str]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _json_type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def json_text(value: Any) -> str:

@@ -69,22 +69,33 @@ def _message(error: Any) -> str:
     return error.message
 
 
-def _json_type(instance: Any) -> str:
-    if instance is None:
+def json_type_name(value: Any) -> str | None:
+    """Name the JSON type of a Python value as JSON Schema does; None when it is not JSON."""
+    if value is None:
         return "null"
-    if isinstance(instance, bool):
-        return "a boolean"
-    if isinstance(instance, int):
-        return "an integer"
-    if isinstance(instance, float):
-        return "a number"
-    if isinstance(instance, str):
-        return "a string"
-    if isinstance(instance, list):
-        return "an array"
-    if isinstance(instance, dict):
-        return "an object"
-    return type(instance).__name__
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return None
+
+
+_WITH_ARTICLE = {"null": "null", "boolean": "a boolean", "integer": "an integer",
+                 "number": "a number", "string": "a string", "array": "an array",
+                 "object": "an object"}
+
+
+def _json_type(instance: Any) -> str:
+    name = json_type_name(instance)
+    return _WITH_ARTICLE[name] if name else type(instance).__name__
 
 
 def _insert(errors: dict, path: list, message: str) -> None:
@@ -239,3 +250,4 @@ class SchemaValidator:
     def dump_many_unchanged(self, results: Any) -> bool:
         """Tell whether a batch of model outputs conforms and dumps to itself."""
         return self.load_many_unchanged(results)
+
