@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from . import prediction
 from .jsonio import read_json_body
 from .manager import get_manager
-from .schemas import model_json_schemas
+from .validation import model_json_schemas
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -104,9 +104,3 @@ def to_json_schema(schema: type[Schema] | Schema, title: str | None = None) -> d
         result["title"] = title
     result.update(converted)
     return result
-
-
-def model_json_schemas(name: str, model_class: type) -> tuple[dict, dict]:
-    """Return the input and output JSON Schemas a model publishes (as its metadata shows them)."""
-    return (to_json_schema(model_class.input_schema, title=f"{name} input"),
-            to_json_schema(model_class.output_schema, title=f"{name} output"))

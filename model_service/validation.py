@@ -251,3 +251,17 @@ class SchemaValidator:
         """Tell whether a batch of model outputs conforms and dumps to itself."""
         return self.load_many_unchanged(results)
 
+
+def model_json_schemas(name: str, model_class: type) -> tuple[dict, dict]:
+    """Return the input and output JSON Schemas a model publishes (as its metadata shows them).
+
+    They are the schemas its validators check against, converted once per schema class and
+    titled here, so a metadata request converts nothing again.
+    """
+    return tuple(
+        {"$schema": schema["$schema"], "title": f"{name} {kind}", **schema}
+        for kind, schema in (
+            ("input", SchemaValidator.for_schema(model_class.input_schema).json_schema),
+            ("output", SchemaValidator.for_schema(model_class.output_schema).json_schema),
+        )
+    )

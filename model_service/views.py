@@ -18,7 +18,7 @@ from .errors import ModelFailure, ValidationFailed
 from .forms import (bind, build_tree, example_value, json_text, locate_errors, parse_form,
                     result_rows)
 from .manager import HostedModel, get_manager
-from .schemas import model_json_schemas
+from .validation import model_json_schemas
 
 bp = Blueprint("pages", __name__)
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import ECHO, IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT
 from fixture_models.echo_model import EchoModel
 from model_service.forms import build_tree, parse_form
-from model_service.schemas import model_json_schemas
+from model_service.validation import model_json_schemas
 
 
 @pytest.fixture
