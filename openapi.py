@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from model_service import create_app
-from model_service.openapi import build_spec, to_yaml
+from model_service.protocols.openapi import build_spec, to_yaml
 
 ROOT = Path(__file__).resolve().parent
 MODELS_FILE = ROOT / "models.yaml"

@@ -1,7 +1,7 @@
 """Packaging: the service, the demo iris model, templates, static assets and the iris artifact."""
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 HERE = Path(__file__).resolve().parent
 
@@ -18,12 +18,14 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=["model_service", "model_service.templates", "model_service.static", "iris_model"],
+    packages=find_packages(include=["model_service", "model_service.*", "iris_model"])
+    + ["model_service.templates", "model_service.static"],
     package_dir={
         "model_service.templates": "templates",
         "model_service.static": "static",
     },
     package_data={
+        "model_service.core": ["README.md"],
         "model_service.templates": _files_under("templates"),
         "model_service.static": _files_under("static"),
         "iris_model": ["artifacts/*"],
@@ -64,7 +66,6 @@ setup(
         ],
     },
     entry_points={
-        "model_service.models": ["iris_model = iris_model.model:IrisModel"],
         "console_scripts": ["model-service = model_service.cli:main"],
     },
 )

@@ -291,7 +291,8 @@ def warm(url: str, path: str) -> None:
 def in_process(models: Path) -> dict:
     """The model's own cost without HTTP, and the service's validate-predict-check path around it."""
     from iris_model import IrisModel
-    from model_service import create_app, get_manager, prediction
+    from model_service import create_app, get_registry
+from model_service.core import pipeline
 
     model = IrisModel()
     rows = [IRIS_ROW] * 10_000
@@ -299,14 +300,14 @@ def in_process(models: Path) -> dict:
     def best(call, number: int) -> float:
         return min(timeit.repeat(call, number=number, repeat=5)) / number
 
-    hosted = get_manager(create_app({"MODEL_SERVICE_CONFIG": str(models)})).get("iris_model")
+    hosted = get_registry(create_app({"MODEL_SERVICE_CONFIG": str(models)})).get("iris_model")
     hosted.batcher = None  # one thread here: measure the path, not the batcher
 
     def service_one():
-        return prediction.run_predict(hosted, prediction.validate_one(hosted, IRIS_ROW))
+        return pipeline.run_predict(hosted, pipeline.validate_one(hosted, IRIS_ROW))
 
     def service_many():
-        return prediction.run_predict_batch(hosted, prediction.validate_batch(hosted, rows, 10_000))
+        return pipeline.run_predict_batch(hosted, pipeline.validate_batch(hosted, rows, 10_000))
 
     one, many = best(lambda: model.predict(IRIS_ROW), 200), best(lambda: model.predict_batch(rows), 3)
     return {

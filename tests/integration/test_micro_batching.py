@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from conftest import ECHO, RAISING
-from model_service import get_manager
-from model_service.batching import MicroBatcher
+from model_service import get_registry
+from model_service.core.batching import MicroBatcher
 
 GATED = {"class_path": "fixture_models.gated_model.GatedModel"}
 
@@ -45,7 +45,7 @@ def gated(make_app, serve):
     def start(batching=None, **config):
         entry = dict(GATED, batching=batching) if batching is not None else GATED
         app = make_app([entry], **config)
-        return serve(app), get_manager(app).get("gated_model")
+        return serve(app), get_registry(app).get("gated_model")
 
     return start
 
@@ -105,7 +105,7 @@ def test_batching_can_be_switched_off_per_model(gated):
 
 
 def test_only_models_that_vectorise_are_batched_unless_configured(make_app):
-    manager = get_manager(make_app([ECHO, RAISING, {**RAISING, "name": "raising_batched",
+    manager = get_registry(make_app([ECHO, RAISING, {**RAISING, "name": "raising_batched",
                                                     "batching": {"enabled": True}}]))
     assert manager.get("echo_model").batcher is not None
     assert manager.get("raising_model").batcher is None
@@ -113,7 +113,7 @@ def test_only_models_that_vectorise_are_batched_unless_configured(make_app):
 
 
 def test_micro_batching_can_be_switched_off_for_the_whole_service(make_app):
-    manager = get_manager(make_app([ECHO], MICRO_BATCHING="off"))
+    manager = get_registry(make_app([ECHO], MICRO_BATCHING="off"))
     assert manager.get("echo_model").batcher is None
 
 
@@ -125,7 +125,7 @@ def test_micro_batching_can_be_switched_off_for_the_whole_service(make_app):
     ([1], "must be a mapping"),
 ])
 def test_bad_batching_settings_fail_that_model_with_a_clear_message(make_app, batching, message):
-    manager = get_manager(make_app([{**ECHO, "batching": batching}]))
+    manager = get_registry(make_app([{**ECHO, "batching": batching}]))
     hosted = manager.get("echo_model")
     assert hosted.status == "failed" and message in hosted.error
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from model_service import CONTENT_SECURITY_POLICY
+from model_service.ops.security import CONTENT_SECURITY_POLICY
 
 
 def test_docs_page_renders_swagger_ui_pointing_at_the_document(client):

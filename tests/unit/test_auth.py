@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from conftest import ECHO, IRIS, IRIS_ROW
-from model_service.auth import add_security_schemes, parse_keys
+from model_service.ops.auth import add_security_schemes, parse_keys
 
 KEYS = "first-key, second-key"
 

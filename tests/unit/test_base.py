@@ -8,7 +8,7 @@ from fixture_models.incomplete_models import (
     NotASchemaModel,
 )
 from model_service import MLModel
-from model_service.errors import ModelContractError
+from model_service.core.errors import ModelContractError
 
 
 def test_a_complete_model_passes_the_contract_check():

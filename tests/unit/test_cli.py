@@ -54,7 +54,7 @@ def test_predict_csv_writes_one_json_line_per_row_and_reports_bad_rows(run, tmp_
     result = run("predict", "iris_model", str(path))
     assert result.exit_code == 1
     assert [row["species"] for row in lines(result.stdout)] == ["setosa", "virginica"]
-    assert "row 2: sepal_length: Not a valid number: 'abc'." in result.stderr
+    assert "row 2: sepal_length: Not a valid value: expected a number, got a string." in result.stderr
     assert "row 3: petal_width: Missing data for required field." in result.stderr
     assert "row 5: petal_width: Must be less than or equal to 20." in result.stderr
     assert "2 of 5 rows predicted; 3 invalid" in result.stderr
@@ -150,7 +150,7 @@ def test_predict_can_show_a_progress_bar_without_touching_stdout(run, tmp_path):
 
 
 def test_openapi_writes_the_document(run, tmp_path):
-    pytest.importorskip("model_service.openapi")
+    pytest.importorskip("model_service.protocols.openapi")
     target = tmp_path / "openapi.yaml"
     result = run("openapi", "-o", str(target))
     assert result.exit_code == 0, result.output

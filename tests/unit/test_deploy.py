@@ -8,7 +8,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from model_service.manager import import_class, specs_from_configuration
+from model_service.core.batching import BatchSettings
+from model_service.core.registry import import_class
+from model_service.core.specs import read_models_file
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -134,7 +136,7 @@ def test_the_deployment_sets_resources_and_leaves_time_to_drain():
                                                    + int(env["GRACEFUL_TIMEOUT"]))
 
 
-def test_the_deployment_reads_the_models_file_from_the_config_map():
+def test_the_deployment_reads_the_models_file_from_the_config_map(tmp_path):
     pod = load("deployment.yaml")["spec"]["template"]["spec"]
     config_path = Path(env_of(container())["MODEL_SERVICE_CONFIG"])
     mounts = {m["name"]: m["mountPath"] for m in container()["volumeMounts"]}
@@ -142,8 +144,9 @@ def test_the_deployment_reads_the_models_file_from_the_config_map():
     assert str(config_path.parent) == mounts["models"]
     config_map = load("configmap.yaml")
     assert volume["configMap"]["name"] == config_map["metadata"]["name"]
-    models = yaml.safe_load(config_map["data"][config_path.name])
-    for spec in specs_from_configuration(models):
+    models_file = tmp_path / config_path.name
+    models_file.write_text(config_map["data"][config_path.name])
+    for spec in read_models_file(models_file, BatchSettings()).specs:
         import_class(spec.class_path)
 
 

@@ -9,8 +9,8 @@ from marshmallow import Schema, fields, post_load, validate
 from fixture_models.echo_model import EchoInput, EchoOutput
 from fixture_models.rich_model import RichInput
 from iris_model.model import IrisInput, IrisOutput
-from model_service.fastpath import compile_plan
-from model_service.validation import SchemaValidator
+from model_service.core.fastpath import compile_plan
+from model_service.core.validation import SchemaValidator
 
 
 def _slow(schema_class):

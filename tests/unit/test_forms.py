@@ -4,10 +4,13 @@ from werkzeug.datastructures import MultiDict
 
 from fixture_models.rich_model import RichInput
 from iris_model.model import IrisInput
-from model_service.forms import (DEFAULT_ROWS, bind, build_tree, child_name, coerce_text,
-                                 example_value, input_id, locate_errors, parse_form)
-from model_service.schemas import to_json_schema
-from model_service.validation import SchemaValidator
+from model_service.core.values import text_to_value as coerce_text
+from model_service.web.form_binding import DEFAULT_ROWS, bind
+from model_service.web.form_names import child_name, input_id
+from model_service.web.form_parsing import locate_errors, parse_form
+from model_service.web.schema_view import build_tree, example_value
+from model_service.core.schema import to_json_schema
+from model_service.core.validation import SchemaValidator
 
 RICH = to_json_schema(RichInput)
 

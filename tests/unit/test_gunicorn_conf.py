@@ -9,11 +9,11 @@ def conf(monkeypatch):
     def load(**env):
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        import model_service.gunicorn_conf as module
+        import model_service.ops.gunicorn_conf as module
         return importlib.reload(module)
 
     yield load
-    import model_service.gunicorn_conf as module
+    import model_service.ops.gunicorn_conf as module
     monkeypatch.undo()
     importlib.reload(module)
 

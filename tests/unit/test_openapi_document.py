@@ -11,10 +11,10 @@ from conftest import ECHO, IRIS, RICH
 from openapi_spec_validator import validate
 from servers import REPO_ROOT
 
-from model_service.docs import get_document
-from model_service.errors import PROBLEM_MIMETYPE
-from model_service.manager import get_manager
-from model_service.openapi import OpenAPIError, build_spec, create_spec, write_openapi_yaml
+from model_service.protocols.docs import get_document
+from model_service.protocols.native.problems import PROBLEM_MIMETYPE
+from model_service import get_registry
+from model_service.protocols.openapi import OpenAPIError, build_spec, create_spec, write_openapi_yaml
 
 EXAMPLES = {"class_path": "fixture_models.examples_model.ExamplesModel"}
 # Routes that are pages or files, not API operations.
@@ -88,7 +88,7 @@ def test_generic_prediction_routes_document_every_error_status(document):
 def test_each_ready_model_has_its_own_operations_and_named_schemas(app, document):
     paths, schemas = document["paths"], document["components"]["schemas"]
     for name, component in (("iris_model", "IrisModel"), ("echo_model", "EchoModel")):
-        hosted = get_manager(app).get(name)
+        hosted = get_registry(app).get(name)
         predict = paths[f"/api/models/{name}/predict"]["post"]
         body = predict["requestBody"]["content"]["application/json"]["schema"]
         assert body == {"$ref": f"#/components/schemas/{component}Input"}
@@ -117,7 +117,7 @@ def test_iris_examples_are_in_the_document(document):
 
 
 def test_examples_that_break_the_input_schema_are_left_out_with_a_warning(make_app, caplog):
-    with caplog.at_level(logging.WARNING, logger="model_service.openapi"):
+    with caplog.at_level(logging.WARNING, logger="model_service.core.validation"):
         document = get_document(make_app([EXAMPLES])).document
     content = document["paths"]["/api/models/examples_model/predict"]["post"]["requestBody"]
     examples = content["content"]["application/json"]["examples"]

@@ -5,8 +5,9 @@ import pytest
 
 from conftest import ECHO, IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT
 from fixture_models.echo_model import EchoModel
-from model_service.forms import build_tree, parse_form
-from model_service.validation import model_json_schemas
+from model_service.web.form_parsing import parse_form
+from model_service.web.schema_view import build_tree
+from model_service.core.validation import model_json_schemas
 
 
 @pytest.fixture

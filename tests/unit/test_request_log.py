@@ -3,7 +3,7 @@ import json
 import logging
 
 from conftest import IRIS_ROW
-from model_service.request_log import JsonFormatter, configure_logging
+from model_service.ops.request_log import JsonFormatter, configure_logging
 
 
 def test_incoming_request_id_is_echoed_in_the_response(client):

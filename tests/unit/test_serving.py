@@ -4,7 +4,7 @@ import os
 import pytest
 from prometheus_client import values
 
-from model_service.serving import ServeApplication, ShutdownFlag, prepare_metrics_dir
+from model_service.ops.serving import ServeApplication, ShutdownFlag, prepare_metrics_dir
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_settings_come_from_the_shared_file_then_environment_then_extra_args_the
 def test_the_control_socket_can_be_asked_for(monkeypatch, tmp_path):
     import importlib
 
-    from model_service import gunicorn_conf
+    from model_service.ops import gunicorn_conf
 
     monkeypatch.setenv("GUNICORN_CONTROL_SOCKET", str(tmp_path / "g.ctl"))
     try:

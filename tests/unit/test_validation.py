@@ -5,7 +5,7 @@ import pytest
 from fixture_models.echo_model import EchoInput
 from fixture_models.rich_model import RichInput
 from iris_model import IrisInput
-from model_service.validation import SchemaValidator
+from model_service.core.validation import SchemaValidator
 
 VALID_RICH = {"age": 30, "plan": "plus", "address": {"city": "Lyon"}}
 

@@ -5,7 +5,7 @@ import pytest
 from conftest import RICH
 from marshmallow import Schema, fields
 
-from model_service.validation import SchemaValidator
+from model_service.core.validation import SchemaValidator
 
 
 class Formats(Schema):

@@ -1,4 +1,4 @@
-"""Run validated predictions: the one code path shared by the API and the HTML form.
+"""Run validated predictions: the one path shared by every protocol, the pages and the CLI.
 
 Input is checked against the model's input schema (422 with field errors), the model is called,
 and its output is checked against its output schema (500 naming the model when it breaks its own
@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from blinker import Namespace
 
-from .errors import ModelFailure, PayloadTooLarge, ValidationFailed
+from .batching import MicroBatcher
+from .errors import BatchTooLarge, InvalidInput, ModelFailure, ValidationFailed
 
 if TYPE_CHECKING:
-    from .manager import HostedModel
+    from .registry import HostedModel
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,6 @@ def _report(hosted: HostedModel, outcome: str, count: int, started: float | None
         prediction_done.send(hosted, outcome=outcome, count=count, seconds=seconds)
 
 
-def _invalid_input(hosted: HostedModel, errors: dict) -> ValidationFailed:
-    return ValidationFailed(
-        f"Input does not match the input schema of model '{hosted.name}'.", errors
-    )
-
-
 def validate_one(hosted: HostedModel, raw: Any) -> dict:
     """Return the deserialized input, or raise a 422 naming every bad field."""
     if not isinstance(raw, dict):
@@ -57,7 +52,7 @@ def validate_one(hosted: HostedModel, raw: Any) -> dict:
     data, errors = hosted.input_validator.load(raw)
     if errors:
         _report(hosted, "invalid", 1)
-        raise _invalid_input(hosted, errors)
+        raise InvalidInput(hosted.name, errors)
     return data
 
 
@@ -71,9 +66,7 @@ def validate_batch(hosted: HostedModel, raw: Any, max_items: int) -> list[dict]:
         )
     if len(raw) > max_items:
         _report(hosted, "invalid", len(raw))
-        raise PayloadTooLarge(
-            f"A batch holds at most {max_items} items; this one has {len(raw)}."
-        )
+        raise BatchTooLarge(max_items, len(raw))
     if raw and hosted.input_validator.load_many_unchanged(raw):
         return raw
     items, errors = [], {}
@@ -158,6 +151,15 @@ def run_micro_batch(hosted: HostedModel, items: list[dict]) -> list[Any]:
     if micro_batch_done.receivers:
         micro_batch_done.send(hosted, count=len(items), seconds=time.perf_counter() - started)
     return outcomes
+
+
+def attach_batcher(hosted: HostedModel) -> None:
+    """Give a ready model that is set to micro-batch its batcher (a registry on-load hook)."""
+    settings = hosted.batch_settings
+    if hosted.ready and settings is not None and settings.enabled:
+        hosted.batcher = MicroBatcher(
+            lambda items: run_micro_batch(hosted, items),
+            max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms)
 
 
 def incoming(hosted: HostedModel) -> AbstractContextManager:

@@ -13,7 +13,7 @@ import orjson
 from flask import Request
 from flask.json.provider import JSONProvider
 
-from .errors import BadRequest, UnsupportedMediaType
+from ...core.errors import BadRequest, UnsupportedMediaType
 
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
@@ -52,11 +52,7 @@ def is_json_mimetype(mimetype: str) -> bool:
 def read_json_body(request: Request) -> Any:
     """Return the parsed JSON body, or raise 415 (not JSON) / 400 (malformed) / 413 (too large)."""
     if not is_json_mimetype(request.mimetype):
-        shown = request.mimetype or "none"
-        raise UnsupportedMediaType(
-            f"Content-Type must be application/json; got {shown}.",
-            {"Content-Type": [f"Unsupported media type: {shown}."]},
-        )
+        raise UnsupportedMediaType("application/json", request.mimetype)
     body = request.get_data(cache=False)  # raises 413 above MAX_CONTENT_LENGTH
     if not body.strip():
         raise BadRequest("The request body is empty; expected a JSON document.")

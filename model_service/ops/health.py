@@ -1,11 +1,22 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 
-from .manager import get_manager
+from ..hosting import get_registry
+from ..protocols.errors import claim_paths, register_error_handlers
+from ..protocols.native.problems import problem_response
 
 bp = Blueprint("health", __name__)
+register_error_handlers(bp, problem_response)
+#: Paths for machines (probes, scrapes): their errors are problem+json, like the API's.
+OPERATIONS_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def init_app(app: Flask) -> None:
+    """Register the probes; errors on operations paths answer problem+json."""
+    claim_paths(app, OPERATIONS_PATHS, problem_response)
+    app.register_blueprint(bp)
 
 
 @bp.get("/healthz")
@@ -49,9 +60,9 @@ def readyz():
             application/json:
               schema: ReadinessSchema
     """
-    manager = get_manager(current_app)
-    statuses = {hosted.name: hosted.status for hosted in manager.all()}
+    registry = get_registry(current_app)
+    statuses = {hosted.name: hosted.status for hosted in registry.all()}
     shutting_down = current_app.config.get("SHUTTING_DOWN", False)
-    ready = manager.all_ready and not shutting_down
+    ready = registry.all_ready and not shutting_down
     status = "ready" if ready else ("shutting down" if shutting_down else "not ready")
     return jsonify(status=status, models=statuses), 200 if ready else 503

@@ -20,16 +20,19 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
-from .errors import problem_response, wants_json
+from ..protocols.errors import register_error_handlers, render_error, wants_json
+from ..web.errors import html_error
+from .health import OPERATIONS_PATHS
 
 EXTENSION_KEY = "api_keys"
 SESSION_KEY = "api_key_sha256"
 REALM = "model-service"
 # Open whatever the keys: probes and scrapes come from the orchestrator, which holds no key.
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+OPEN_PATHS = frozenset(OPERATIONS_PATHS)
 OPEN_ENDPOINTS = frozenset({"static", "auth.signin", "auth.signout"})
 
 bp = Blueprint("auth", __name__)
+register_error_handlers(bp, html_error)  # sign-in pages: HTML errors
 
 
 def parse_keys(value: Any) -> tuple[str, ...]:
@@ -90,8 +93,7 @@ def _is_open() -> bool:
 
 def _unauthorized(detail: str):
     if wants_json():
-        return problem_response(401, detail, headers={
-            "WWW-Authenticate": f'Bearer realm="{REALM}"'})
+        return render_error(401, detail, headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
     return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
 
 

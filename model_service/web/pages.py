@@ -1,26 +1,35 @@
 """The HTML pages: the catalog, each model's metadata, and its prediction form.
 
-The form is generated from the model's input JSON Schema (``forms.py`` reads it, the macros in
-``templates/_fields.html`` render it). A submitted form becomes the JSON object an API client
-would send and goes through the API's own validation and prediction code (``prediction.py``),
-so the page and the API accept, reject and answer exactly alike.
+The form is generated from the model's input JSON Schema (``schema_view.py`` reads it,
+``form_binding.py`` binds it, the macros in ``templates/_fields.html`` render it). A submitted form
+becomes the JSON object an API client would send (``form_parsing.py``) and goes through the
+same pipeline as the API (``core/pipeline.py``), so the page and the API accept, reject and
+answer exactly alike.
 """
 from __future__ import annotations
 
 import json
 import shlex
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask_bootstrap import Bootstrap5
 from flask_wtf import FlaskForm
 
-from . import prediction
-from .errors import ModelFailure, ValidationFailed
-from .forms import (bind, build_tree, example_value, json_text, locate_errors, parse_form,
-                    result_rows)
-from .manager import HostedModel, get_manager
-from .validation import model_json_schemas
+from ..core import pipeline
+from ..core.errors import ModelFailure, ValidationFailed
+from ..core.registry import HostedModel
+from ..core.validation import model_json_schemas
+from ..core.values import json_text
+from ..hosting import get_registry
+from ..protocols.errors import register_error_handlers
+from .errors import html_error
+from .form_binding import bind
+from .form_parsing import locate_errors, parse_form
+from .results import result_rows
+from .schema_view import build_tree, example_value
 
 bp = Blueprint("pages", __name__)
+register_error_handlers(bp, html_error)
 
 EXPIRED_FORM = ("The form had expired, so nothing was sent to the model. "
                 "Check the values and submit again.")
@@ -33,14 +42,14 @@ class CSRFForm(FlaskForm):
 @bp.get("/")
 def catalog():
     """List every hosted model with its status and links to its pages."""
-    models = get_manager(current_app).all()
+    models = get_registry(current_app).all()
     return render_template("catalog.html", models=models)
 
 
 @bp.get("/models/<name>/metadata")
 def metadata(name: str):
     """Describe one model: its fields as tables, its JSON Schemas, and a curl example."""
-    hosted = get_manager(current_app).get(name)
+    hosted = get_registry(current_app).get(name)
     context = {"hosted": hosted}
     if hosted.input_validator is not None and hosted.output_validator is not None:
         input_schema, output_schema = model_json_schemas(hosted.name, hosted.model_class)
@@ -58,7 +67,7 @@ def metadata(name: str):
 @bp.route("/models/<name>/predict", methods=["GET", "POST"])
 def predict(name: str):
     """Show the form generated from the input schema; on POST, predict or show field errors."""
-    hosted = get_manager(current_app).get_ready(name)
+    hosted = get_registry(current_app).get_ready(name)
     tree = build_tree(hosted.input_validator.json_schema)
     csrf = CSRFForm()
     if request.method == "GET":
@@ -71,7 +80,7 @@ def predict(name: str):
     else:
         sent, locations = parse_form(tree, request.form)
         try:
-            result = prediction.run_predict(hosted, prediction.validate_one(hosted, sent))
+            result = pipeline.run_predict(hosted, pipeline.validate_one(hosted, sent))
         except ValidationFailed as error:
             errors = locate_errors(error.errors, locations)
             status, form_errors = error.status, [error.detail] + errors.pop("", [])
@@ -102,11 +111,8 @@ def _pretty(value) -> str:
 
 
 def example_input(hosted: HostedModel, tree) -> dict:
-    """The model's first declared example when it is valid input, else one built from the schema."""
-    for example in getattr(hosted.model_class, "examples", None) or []:
-        if isinstance(example, dict) and hosted.input_validator.errors(example) is None:
-            return example
-    return example_value(tree)
+    """The model's first valid example, else one built from the schema."""
+    return hosted.examples[0] if hosted.examples else example_value(tree)
 
 
 def curl_example(hosted: HostedModel, tree) -> str:
@@ -130,3 +136,9 @@ def site_context() -> dict:
 
 
 bp.add_app_template_filter(json_text, "json_text")
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages (errors as HTML pages) and serve Bootstrap from our own origin."""
+    Bootstrap5(app)  # BOOTSTRAP_SERVE_LOCAL: no other origin
+    app.register_blueprint(bp)

@@ -1,14 +1,17 @@
-"""The JSON API blueprint: thin translations of HTTP into calls on the model manager."""
+"""The native API's endpoints: decode the request with the codec, call the pipeline, encode."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from . import prediction
-from .jsonio import read_json_body
-from .manager import get_manager
-from .validation import model_json_schemas
+from ...core import pipeline
+from ...core.validation import model_json_schemas
+from ...hosting import get_registry
+from ..errors import register_error_handlers
+from .codec import read_json_body
+from .problems import problem_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+register_error_handlers(bp, problem_response)
 
 
 @bp.get("/models")
@@ -26,8 +29,7 @@ def list_models():
             application/json:
               schema: ModelCollection
     """
-    manager = get_manager(current_app)
-    return jsonify(models=[hosted.summary() for hosted in manager.all()])
+    return jsonify(models=[hosted.summary() for hosted in get_registry(current_app).all()])
 
 
 @bp.get("/models/<name>/metadata")
@@ -49,7 +51,7 @@ def model_metadata(name: str):
         "404": NotFound
         "503": NotReady
     """
-    hosted = get_manager(current_app).get_ready(name)
+    hosted = get_registry(current_app).get_ready(name)
     input_schema, output_schema = model_json_schemas(hosted.name, hosted.model_class)
     return jsonify(**hosted.summary(), input_schema=input_schema, output_schema=output_schema)
 
@@ -89,11 +91,11 @@ def predict(name: str):
         "500": ModelFailure
         "503": NotReady
     """
-    hosted = get_manager(current_app).get_ready(name)
-    with prediction.incoming(hosted):
+    hosted = get_registry(current_app).get_ready(name)
+    with pipeline.incoming(hosted):
         raw = read_json_body(request)
-        data = prediction.validate_one(hosted, raw)
-        result = prediction.run_predict(hosted, data)
+        data = pipeline.validate_one(hosted, raw)
+        result = pipeline.run_predict(hosted, data)
     return jsonify(result)
 
 
@@ -135,7 +137,7 @@ def predict_batch(name: str):
         "500": ModelFailure
         "503": NotReady
     """
-    hosted = get_manager(current_app).get_ready(name)
+    hosted = get_registry(current_app).get_ready(name)
     raw = read_json_body(request)
-    items = prediction.validate_batch(hosted, raw, current_app.config["MAX_BATCH_SIZE"])
-    return jsonify(prediction.run_predict_batch(hosted, items))
+    items = pipeline.validate_batch(hosted, raw, current_app.config["MAX_BATCH_SIZE"])
+    return jsonify(pipeline.run_predict_batch(hosted, items))

@@ -1,12 +1,8 @@
-"""Marshmallow schemas of the API's own payloads, and model schemas converted to JSON Schema."""
+"""Marshmallow schemas of the native API's own payloads (OpenAPI components)."""
 from __future__ import annotations
 
-from typing import Any
-
-from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields, validate
 
-JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MODEL_STATUSES = ("ready", "failed")
 
 
@@ -64,43 +60,3 @@ class ProblemSchema(Schema):
         }
     )
     request_id = fields.String(metadata={"description": "The request's id, also in X-Request-ID."})
-
-
-def _inline(_schema: Any) -> None:
-    # Returning None makes apispec inline nested schemas instead of emitting a $ref,
-    # so the published JSON Schema is self-contained.
-    return None
-
-
-def _exclusive_bounds(self: OpenAPIConverter, field: fields.Field, ret: dict, **kwargs: Any) -> dict:
-    """Publish ``Range(min_inclusive=False)``/``max_inclusive=False`` as exclusive bounds.
-
-    apispec's converter writes every ``Range`` as inclusive ``minimum``/``maximum``, which would
-    publish a looser contract than the one enforced; this moves such bounds to their exclusive
-    keywords (apispec merges what an attribute function returns, so the inclusive keys are
-    dropped from ``ret`` in place).
-    """
-    exclusive = {}
-    for validator in field.validators:
-        if not isinstance(validator, validate.Range):
-            continue
-        for bound, inclusive, keyword in ((validator.min, validator.min_inclusive, "Minimum"),
-                                          (validator.max, validator.max_inclusive, "Maximum")):
-            if bound is not None and not inclusive and keyword.lower() in ret:
-                ret.pop(keyword.lower())
-                exclusive[f"exclusive{keyword}"] = field._serialize(bound, None, None)
-    return exclusive
-
-
-_converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=_inline, spec=None)
-_converter.add_attribute_function(_exclusive_bounds)
-
-
-def to_json_schema(schema: type[Schema] | Schema, title: str | None = None) -> dict:
-    """Convert a marshmallow schema into a self-contained JSON Schema (2020-12) object."""
-    converted = _converter.schema2jsonschema(schema)
-    result: dict[str, Any] = {"$schema": JSON_SCHEMA_DIALECT}
-    if title:
-        result["title"] = title
-    result.update(converted)
-    return result

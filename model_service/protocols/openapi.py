@@ -20,16 +20,17 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Flask
 
-from .auth import add_security_schemes
-from .base import QUALIFIED_NAME_PATTERN
-from .errors import PROBLEM_MIMETYPE, problem_body
-from .manager import HostedModel, get_manager
-from .schemas import (
+from ..contract import QUALIFIED_NAME_PATTERN
+from ..core.registry import HostedModel
+from ..hosting import get_registry
+from ..ops.auth import add_security_schemes
+from .native.payloads import (
     ModelCollectionSchema,
     ModelMetadataSchema,
     ModelSummarySchema,
     ProblemSchema,
 )
+from .native.problems import PROBLEM_MIMETYPE, problem_body
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def _new_spec(app: Flask) -> APISpec:
         "required": True,
         "schema": {"type": "string", "pattern": QUALIFIED_NAME_PATTERN.pattern},
     }
-    ready = [hosted.name for hosted in get_manager(app).all() if hosted.ready]
+    ready = [hosted.name for hosted in get_registry(app).all() if hosted.ready]
     if ready:
         parameter["example"] = ready[0]
     components.parameter("ModelName", "path", parameter)
@@ -163,23 +164,6 @@ def _check_methods(view, rule) -> None:
         )
 
 
-def valid_examples(hosted: HostedModel) -> list[dict]:
-    """Return the model's ``examples`` that match its input schema; warn about the others."""
-    examples = getattr(hosted.model_class, "examples", None) or []
-    if not isinstance(examples, (list, tuple)):
-        log.warning("Model %s: 'examples' must be a list of input objects; ignored.", hosted.name)
-        return []
-    valid = []
-    for index, example in enumerate(examples):
-        errors = hosted.input_validator.errors(example)
-        if errors:
-            log.warning("Model %s: example %d does not match the input schema and is left out "
-                        "of the API document: %s", hosted.name, index, errors)
-        else:
-            valid.append(example)
-    return valid
-
-
 def _model_schema(validator) -> dict:
     schema = dict(validator.json_schema)
     schema.pop("$schema", None)  # the document's dialect already is JSON Schema 2020-12
@@ -203,7 +187,7 @@ def _add_model(spec: APISpec, hosted: HostedModel, taken: set[str]) -> None:
     spec.tag({"name": hosted.name,
               "description": f"{hosted.display_name} {hosted.version}: {hosted.description}"})
 
-    examples = valid_examples(hosted)
+    examples = hosted.examples
     errors = {status: _ref("responses", name) for status, name in _PREDICTION_ERRORS.items()}
     one_body: dict[str, Any] = {"schema": _ref("schemas", input_name)}
     batch_body: dict[str, Any] = {"schema": {"type": "array",
@@ -251,7 +235,7 @@ def create_spec(app: Flask) -> APISpec:
             _check_methods(view, rule)
             spec.path(view=view, app=app)
         taken = {"ModelSummary", "ModelCollection", "ModelMetadata", "Problem"}
-        for hosted in get_manager(app).all():
+        for hosted in get_registry(app).all():
             if hosted.ready:
                 _add_model(spec, hosted, taken)
     spec.tag({"name": "operations", "description": "Probes for load balancers and orchestrators."})
@@ -287,7 +271,7 @@ def to_yaml(document: dict) -> str:
 def write_openapi_yaml(path: str | Path, app: Flask | None = None) -> Path:
     """Write the OpenAPI document of ``app`` (by default, a freshly created app) to ``path``."""
     if app is None:
-        from . import create_app
+        from ..app import create_app
 
         app = create_app()
     path = Path(path)

@@ -20,8 +20,9 @@ from flask import Blueprint, Flask, Response, current_app, g, has_app_context, r
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest, multiprocess, values)
 
-from .manager import HostedModel, get_manager
-from .prediction import micro_batch_done, prediction_done
+from ..core.pipeline import micro_batch_done, prediction_done
+from ..core.registry import HostedModel
+from ..hosting import get_registry
 
 EXTENSION_KEY = "metrics"
 NAMESPACE = "model_service"
@@ -72,12 +73,11 @@ class Metrics:
             "http_requests_in_flight", "Requests being answered right now.",
             multiprocess_mode="livesum", **common)
 
-    def record_models(self, models: list[HostedModel]) -> None:
-        for hosted in models:
-            self.model_ready.labels(hosted.name).set(1 if hosted.ready else 0)
-            self.model_load_seconds.labels(hosted.name).set(hosted.load_seconds)
-            self.model_info.labels(hosted.name, hosted.version, hosted.status,
-                                   hosted.source).set(1)
+    def record_model(self, hosted: HostedModel) -> None:
+        """Record one model as it loads (a registry on-load hook)."""
+        self.model_ready.labels(hosted.name).set(1 if hosted.ready else 0)
+        self.model_load_seconds.labels(hosted.name).set(hosted.load_seconds)
+        self.model_info.labels(hosted.name, hosted.version, hosted.status, hosted.source).set(1)
 
     def record_prediction(self, hosted: HostedModel, outcome: str, count: int,
                           seconds: float | None) -> None:
@@ -152,16 +152,21 @@ def _use_multiprocess_values(directory: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Create the metrics, record the loaded models, and count every request and prediction."""
+    """Create the metrics and record each model as it loads; count every prediction."""
     directory = multiprocess_dir()
     if directory:
         _use_multiprocess_values(directory)
     metrics = Metrics()
     app.extensions[EXTENSION_KEY] = metrics
-    metrics.record_models(get_manager(app).all())
+    get_registry(app).add_load_hook(metrics.record_model)
     prediction_done.connect(_on_prediction)  # one module-level receiver; routed by app
     micro_batch_done.connect(_on_micro_batch)
     app.register_blueprint(bp)
+
+
+def init_request_hooks(app: Flask) -> None:
+    """Count and time every HTTP request (after request ids, before API keys)."""
+    metrics = get_metrics(app)
 
     @app.before_request
     def start_timer():

@@ -1,6 +1,6 @@
 """The production server: gunicorn with preloaded models, shared metrics and a draining shutdown.
 
-``model-service serve`` runs :class:`ServeApplication`. It reads ``model_service.gunicorn_conf``
+``model-service serve`` runs :class:`ServeApplication`. It reads ``model_service.ops.gunicorn_conf``
 (the one place for gunicorn settings), then ``GUNICORN_CMD_ARGS``, then extra gunicorn options
 given after ``--``, then its own options. Before anything is loaded it points
 ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory, so ``/metrics`` adds up every worker.
@@ -29,7 +29,7 @@ from gunicorn.arbiter import Arbiter
 
 log = logging.getLogger(__name__)
 
-CONFIG_MODULE = "model_service.gunicorn_conf"
+CONFIG_MODULE = "model_service.ops.gunicorn_conf"
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -130,7 +130,7 @@ class ServeApplication(BaseApplication):
 
     def load(self):
         if self.app_factory is None:
-            from . import create_app
+            from ..app import create_app
 
             self.app_factory = create_app
         app = self.app_factory(level_override())

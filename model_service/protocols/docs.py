@@ -14,9 +14,12 @@ from importlib.resources import files
 import orjson
 from flask import Blueprint, Flask, current_app, render_template, request, send_from_directory
 
+from .errors import register_error_handlers
+from .native.problems import problem_response
 from .openapi import build_spec, to_yaml
 
 bp = Blueprint("docs", __name__, url_prefix="/api")
+register_error_handlers(bp, problem_response)
 
 EXTENSION_KEY = "openapi"
 SWAGGER_UI_DIST = str(files("flask_swagger_ui") / "dist")

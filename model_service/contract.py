@@ -1,4 +1,8 @@
-"""The contract a model package implements: the abstract ``MLModel`` base class."""
+"""The contract a model package implements: the abstract ``MLModel`` base class.
+
+Importing it costs marshmallow and the standard library only: a model package that subclasses
+``MLModel`` pays nothing for the web stack (``tests/unit/test_package_shape.py`` holds that).
+"""
 from __future__ import annotations
 
 import abc
@@ -7,7 +11,7 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema
 
-from .errors import ModelContractError
+from .core.errors import ModelContractError
 
 QUALIFIED_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,63}$")
 
@@ -29,6 +33,9 @@ class MLModel(abc.ABC):
     version: ClassVar[str]
     input_schema: ClassVar[type[Schema]]
     output_schema: ClassVar[type[Schema]]
+    #: Valid input objects: request examples in the API document, the form's first values, the
+    #: curl line of the metadata page. One that breaks the input schema is logged and left out.
+    examples: ClassVar[list[dict]] = []
 
     def __init__(self, **configuration: Any) -> None:
         """Load artifacts once; ``configuration`` comes from the models file."""
@@ -59,9 +66,10 @@ class MLModel(abc.ABC):
             value = getattr(cls, attribute, None)
             if not isinstance(value, str) or not value.strip():
                 problems.append(f"missing attribute '{attribute}' (a non-empty string)")
+        from .core.schema import is_schema_class  # the converters load only when models do
+
         for attribute in _REQUIRED_SCHEMAS:
-            value = getattr(cls, attribute, None)
-            if not (isinstance(value, type) and issubclass(value, Schema)):
+            if not is_schema_class(getattr(cls, attribute, None)):
                 problems.append(f"attribute '{attribute}' must be a marshmallow Schema class")
         qualified = name or getattr(cls, "qualified_name", None)
         if isinstance(qualified, str) and not QUALIFIED_NAME_PATTERN.match(qualified):

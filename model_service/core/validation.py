@@ -18,30 +18,16 @@ import weakref
 from functools import lru_cache
 from typing import Any
 
+import logging
+
 import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError, validators
-from marshmallow import Schema
-from marshmallow import ValidationError as MarshmallowValidationError
 
 from .fastpath import Fallback, compile_plan
-from .schemas import to_json_schema
+from .schema import MarshmallowAdapter, SchemaLoadError, adapter_for
+from .values import TYPE_NAMES, describe_type, describe_types
 
-_TYPE_NAMES = {
-    "number": "a number",
-    "integer": "an integer",
-    "string": "a string",
-    "boolean": "a boolean (true or false)",
-    "object": "an object",
-    "array": "an array",
-    "null": "null",
-}
-
-
-def _describe_types(types: Any) -> str:
-    if isinstance(types, str):
-        types = [types]
-    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
-
+log = logging.getLogger(__name__)
 
 # Sentences for the JSON Schema keywords a marshmallow schema converts to; {0} is the limit.
 _KEYWORD_MESSAGES = {
@@ -61,7 +47,7 @@ def _message(error: Any) -> str:
     """Turn one jsonschema error into a sentence a user can act on."""
     keyword, value = error.validator, error.validator_value
     if keyword == "type":
-        return f"Not a valid value: expected {_describe_types(value)}, got {_json_type(error.instance)}."
+        return f"Not a valid value: expected {_expected(value)}, got {describe_type(error.instance)}."
     if keyword == "enum":
         return "Must be one of: " + ", ".join(str(v) for v in value) + "."
     if keyword in _KEYWORD_MESSAGES:
@@ -69,33 +55,9 @@ def _message(error: Any) -> str:
     return error.message
 
 
-def json_type_name(value: Any) -> str | None:
-    """Name the JSON type of a Python value as JSON Schema does; None when it is not JSON."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return None
-
-
-_WITH_ARTICLE = {"null": "null", "boolean": "a boolean", "integer": "an integer",
-                 "number": "a number", "string": "a string", "array": "an array",
-                 "object": "an object"}
-
-
-def _json_type(instance: Any) -> str:
-    name = json_type_name(instance)
-    return _WITH_ARTICLE[name] if name else type(instance).__name__
+def _expected(types: Any) -> str:
+    # "a boolean (true or false)": says what to type, where a bare "a boolean" may not.
+    return describe_types(types).replace(TYPE_NAMES["boolean"], TYPE_NAMES["boolean"] + " (true or false)")
 
 
 def _insert(errors: dict, path: list, message: str) -> None:
@@ -171,17 +133,21 @@ _VALIDATORS: "weakref.WeakKeyDictionary[type, SchemaValidator]" = weakref.WeakKe
 
 
 class SchemaValidator:
-    """The compiled checks of one marshmallow schema: fast on success, precise on failure."""
+    """The compiled checks of one schema class: fast on success, precise on failure."""
 
-    def __init__(self, schema_class: type[Schema]) -> None:
-        self.schema = schema_class()
-        self.json_schema = to_json_schema(schema_class)
+    def __init__(self, schema_class: type) -> None:
+        adapter = adapter_for(schema_class)
+        if adapter is None:
+            raise TypeError(f"{schema_class!r} is not a schema class the service knows")
+        self.adapter = adapter
+        self.json_schema = adapter.json_schema()
         self._fast = fastjsonschema.compile(self.json_schema)
         self._detailed = _DetailedValidator(self.json_schema)
-        self.plan = compile_plan(self.schema)
+        self.plan = compile_plan(adapter.schema) if isinstance(adapter, MarshmallowAdapter) else None
+        self._field_names = adapter.field_names()
 
     @classmethod
-    def for_schema(cls, schema_class: type[Schema]) -> "SchemaValidator":
+    def for_schema(cls, schema_class: type) -> "SchemaValidator":
         """The validator of ``schema_class``, compiled once per process and shared.
 
         A validator never changes after it is built, so the same class hosted under many names
@@ -211,10 +177,9 @@ class SchemaValidator:
             except Exception:  # e.g. an integer too large for a float: marshmallow says why
                 pass
         try:
-            return self.schema.load(data), None
-        except MarshmallowValidationError as error:
-            messages = error.messages
-            return None, messages if isinstance(messages, dict) else {"_schema": messages}
+            return self.adapter.load(data), None
+        except SchemaLoadError as error:
+            return None, error.messages
 
     def dump_checked(self, result: Any) -> tuple[Any, dict | None]:
         """Serialise a model's output and check it against the output schema."""
@@ -224,7 +189,7 @@ class SchemaValidator:
             dumped = self._dump(result)
         except Exception as error:  # a model returning values its own schema cannot dump
             return None, self.errors(result) or {"_schema": [f"Cannot serialise output: {error}"]}
-        extra = set(result) - set(self.schema.fields)
+        extra = set(result) - self._field_names
         errors = self.errors(dumped)
         if extra:
             errors = errors or {}
@@ -238,7 +203,7 @@ class SchemaValidator:
                 return self.plan.dump(result)
             except Fallback:
                 pass
-        return self.schema.dump(result)
+        return self.adapter.dump(result)
 
     def load_many_unchanged(self, items: Any) -> bool:
         """Tell whether a whole batch conforms and loads to itself (checked column by column).
@@ -265,3 +230,25 @@ def model_json_schemas(name: str, model_class: type) -> tuple[dict, dict]:
             ("output", SchemaValidator.for_schema(model_class.output_schema).json_schema),
         )
     )
+
+
+def valid_examples(name: str, model_class: type, validator: SchemaValidator) -> list[dict]:
+    """Return the model's ``examples`` that match its input schema; warn about the others.
+
+    The one filter of examples, run once when the model loads (``HostedModel.examples``): the
+    API document's request examples, the form and the metadata page's curl line use its result.
+    """
+    examples = getattr(model_class, "examples", None) or []
+    if not isinstance(examples, (list, tuple)):
+        log.warning("Model %s: 'examples' must be a list of input objects; ignored.", name)
+        return []
+    valid = []
+    for index, example in enumerate(examples):
+        errors = validator.errors(example) if isinstance(example, dict) else {
+            "_schema": ["Expected a JSON object."]}
+        if errors:
+            log.warning("Model %s: example %d does not match the input schema and is left "
+                        "out: %s", name, index, errors)
+        else:
+            valid.append(example)
+    return valid

@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator
 
 Outcome = Any  # a result, or an exception instance for that item alone
@@ -40,33 +40,57 @@ PEAK_WINDOW = 0.1  # seconds over which the peak concurrency is remembered
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """Micro-batching settings of one model (``batching:`` in its models-file entry)."""
+    """Micro-batching settings of one model (``batching:`` in its models-file entry).
 
-    enabled: bool
+    The defaults here are the only ones: the environment (``MODEL_SERVICE_MICRO_BATCH_*``) and a
+    models-file entry override them. ``enabled=None`` means "not said": then a model is batched
+    when it overrides ``predict_batch`` (and batching is not switched off).
+    """
+
+    enabled: bool | None = None
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
     max_wait_ms: float = DEFAULT_MAX_WAIT_MS
 
+    KEYS = ("enabled", "max_batch_size", "max_wait_ms")
+
     @classmethod
-    def from_mapping(cls, mapping: Any, default_enabled: bool, defaults: "BatchSettings") -> "BatchSettings":
+    def from_mapping(cls, mapping: Any, default_enabled: bool | None,
+                     defaults: "BatchSettings") -> "BatchSettings":
         """Build settings from a models-file mapping; raise ``ValueError`` naming a bad key."""
         if mapping is None:
             mapping = {}
         if not isinstance(mapping, dict):
-            raise ValueError("'batching' must be a mapping (enabled, max_batch_size, max_wait_ms).")
-        unknown = set(mapping) - {"enabled", "max_batch_size", "max_wait_ms"}
+            raise ValueError("expected a mapping (enabled, max_batch_size, max_wait_ms)")
+        unknown = sorted(str(key) for key in mapping if key not in cls.KEYS)
         if unknown:
-            raise ValueError("unknown 'batching' setting(s): " + ", ".join(sorted(unknown)) +
-                             " (allowed: enabled, max_batch_size, max_wait_ms).")
+            raise ValueError(f"unknown key '{unknown[0]}' (expected one of: "
+                             + ", ".join(cls.KEYS) + ")")
         enabled = mapping.get("enabled", default_enabled)
         size = mapping.get("max_batch_size", defaults.max_batch_size)
         wait = mapping.get("max_wait_ms", defaults.max_wait_ms)
-        if not isinstance(enabled, bool):
-            raise ValueError("'batching.enabled' must be true or false.")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError("'batching.max_batch_size' must be an integer of at least 1.")
-        if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait <= 1000:
-            raise ValueError("'batching.max_wait_ms' must be a number from 0 to 1000.")
+        if enabled is not None and not isinstance(enabled, bool):
+            raise ValueError("'enabled' must be true or false")
+        check_batch_size(size, "'max_batch_size'")
+        check_wait_ms(wait, "'max_wait_ms'")
         return cls(enabled=enabled, max_batch_size=size, max_wait_ms=float(wait))
+
+    def decide(self, vectorises: bool, mode: str) -> "BatchSettings":
+        """Settle ``enabled``: as configured, else on for a model that vectorises (mode "auto")."""
+        if self.enabled is not None:
+            return self
+        return replace(self, enabled=mode != "off" and vectorises)
+
+
+def check_batch_size(value: Any, what: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a micro-batch size (an integer of at least 1)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be an integer of at least 1")
+
+
+def check_wait_ms(value: Any, what: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a wait in milliseconds, from 0 to 1000."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1000:
+        raise ValueError(f"{what} must be a number of milliseconds from 0 to 1000")
 
 
 class _Slot:

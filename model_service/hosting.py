@@ -1,0 +1,50 @@
+"""The model registry as a Flask extension: built and loaded once per application.
+
+The registry itself (``core/registry.py``) knows nothing of Flask; this module keeps one in
+``app.extensions`` and subscribes the micro-batcher to it before the models load.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+from .core import pipeline
+from .core.batching import BatchSettings
+from .core.registry import ModelRegistry
+
+EXTENSION_KEY = "model_registry"
+
+
+def registry_from_config(config: Mapping) -> ModelRegistry:
+    """A registry set up (not yet loaded) from an application's configuration mapping."""
+    registry = ModelRegistry(
+        BatchSettings(max_batch_size=config["MICRO_BATCH_MAX_SIZE"],
+                      max_wait_ms=float(config["MICRO_BATCH_MAX_WAIT_MS"])),
+        batching_mode=str(config["MICRO_BATCHING"]).lower())
+    registry.add_load_hook(pipeline.attach_batcher)
+    return registry
+
+
+def init_app(app: Flask) -> ModelRegistry:
+    """Create the application's registry and keep it in ``app.extensions`` (models load later)."""
+    registry = registry_from_config(app.config)
+    app.extensions[EXTENSION_KEY] = registry
+    return registry
+
+
+def load_models(app: Flask) -> None:
+    """Load the configured models into the application's registry, once."""
+    load_configured(get_registry(app), app.config)
+
+
+def load_configured(registry: ModelRegistry, config: Mapping) -> None:
+    """Load the models named by a configuration mapping (its models file, entry-point discovery)."""
+    registry.load_configured(config.get("MODEL_SERVICE_CONFIG"),
+                             bool(config.get("DISCOVER_ENTRY_POINTS", True)))
+
+
+def get_registry(app: Flask) -> ModelRegistry:
+    """The registry of ``app``."""
+    return app.extensions[EXTENSION_KEY]

@@ -1,0 +1,1 @@
+"""Running the service: server, settings, metrics, request logs, API keys, probes, headers."""
