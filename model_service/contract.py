@@ -58,7 +58,7 @@ class MLModel(abc.ABC):
     def check_contract(cls, name: str | None = None) -> None:
         """Raise ``ModelContractError`` naming the class and every broken part of the contract.
 
-        Called by the manager before instantiating, so a broken model package fails to load with a
+        Called by the registry before instantiating, so a broken model package fails to load with a
         message that says what to fix instead of an ``AttributeError`` at the first request.
         """
         problems = []

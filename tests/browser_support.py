@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT, write_models_file
+from helpers import IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT, write_models_file
 from model_service import create_app
 from servers import ThreadedServer
 

@@ -1,40 +1,12 @@
 """Shared fixtures: apps built from a models file written per test, and real servers."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
-from model_service import create_app
-from servers import ThreadedServer
+from helpers import STANDARD_MODELS, build_app
+from servers import FIXTURES, ThreadedServer
 
 pytest_plugins = ["browser_support"]  # chromium + Playwright fixtures for tests/browser/
-
-IRIS_ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
-IRIS = {"class_path": "iris_model.IrisModel"}
-ECHO = {"class_path": "fixture_models.echo_model.EchoModel"}
-RAISING = {"class_path": "fixture_models.raising_model.RaisingModel"}
-BAD_OUTPUT = {"class_path": "fixture_models.bad_output_model.BadOutputModel"}
-LOAD_FAILING = {"class_path": "fixture_models.load_failing_model.LoadFailingModel"}
-RICH = {"class_path": "fixture_models.rich_model.RichModel"}
-SCRIPT = {"class_path": "fixture_models.script_model.ScriptModel"}
-
-
-def write_models_file(directory: Path, models: list[dict], discover: bool = False) -> Path:
-    path = directory / "models.yaml"
-    path.write_text(yaml.safe_dump({"discover_entry_points": discover, "models": models}))
-    return path
-
-
-STANDARD_MODELS = [IRIS, ECHO, RAISING, BAD_OUTPUT, LOAD_FAILING]
-
-
-def build_app(directory: Path, models: list[dict], discover: bool = False, **config):
-    """Build an app hosting exactly ``models`` (no entry-point discovery unless asked)."""
-    path = write_models_file(directory, models, discover)
-    return create_app({"TESTING": True, "MODEL_SERVICE_CONFIG": str(path), **config},
-                      settings="testing")
 
 
 @pytest.fixture
@@ -76,3 +48,9 @@ def serve():
     yield start
     for server in servers:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def installed_fixture_package(monkeypatch):
+    """Make the ``fixture-models`` distribution (an ``echo_model`` entry point) installed."""
+    monkeypatch.syspath_prepend(str(FIXTURES / "distributions"))

@@ -2,7 +2,7 @@
 
 An incoming ``X-Request-ID`` is kept when it is sane (printable, at most 128 characters);
 otherwise a fresh one is made. It is echoed in the ``X-Request-ID`` response header, in
-problem+json bodies (``errors.problem_response`` reads ``request.request_id``) and in every
+problem+json bodies (``protocols.native.problems.problem_response`` reads ``request.request_id``) and in every
 log record written while the request runs, so a client's report leads straight to the
 server-side traceback.
 """

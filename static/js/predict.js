@@ -2,7 +2,7 @@
 // API with fetch, showing the prediction or the field errors without a reload.
 //
 // The form works without this script (the server reads it by the same rules, in
-// model_service/forms.py): every field is an element with data-field, data-kind ("object",
+// model_service/web/form_parsing.py and core/values.py): every field is an element with data-field, data-kind ("object",
 // "array", "boolean", "enum", "integer", "number", "string", "json"), data-key (its property
 // name) and data-required; each holds one [data-control] and one [data-errors] of its own.
 (function () {
@@ -86,7 +86,7 @@
     if (remove) removeRow(remove.closest("[data-row]"));
   });
 
-  // --- Reading the form as JSON (the rules of model_service/forms.py) -----------------------
+  // --- Reading the form as JSON (the rules of core/values.py: text_to_value) ---------------
 
   function coerce(kind, raw) {
     if (kind === "number" || kind === "integer") {
@@ -159,6 +159,8 @@
     formErrors.hidden = false;
   }
 
+  // The rule of flatten_errors in model_service/core/values.py: a mapping's keys extend the path,
+  // except "_schema"; a list holds messages (or nested errors) at the same path.
   function flatten(errors, path, out) {
     if (Array.isArray(errors)) {
       errors.forEach((message) => {

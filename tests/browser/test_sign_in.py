@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import IRIS, write_models_file
+from helpers import IRIS, write_models_file
 from model_service import create_app
 from servers import ThreadedServer
 

@@ -4,7 +4,7 @@ import json
 import pytest
 import requests
 
-from conftest import IRIS_ROW
+from helpers import IRIS_ROW
 
 PROBLEM = "application/problem+json"
 
@@ -72,7 +72,7 @@ def test_health_is_always_ok_and_readiness_reflects_failed_models(live_app):
 
 
 def test_readiness_is_200_when_every_model_is_ready(make_app, serve):
-    from conftest import IRIS
+    from helpers import IRIS
 
     url = serve(make_app([IRIS]))
     assert requests.get(f"{url}/readyz").status_code == 200
@@ -128,7 +128,7 @@ def test_wrong_method_is_405_problem_with_allow_header(live_app):
 # --- 413 / 415 -----------------------------------------------------------------------------
 
 def test_body_above_the_limit_is_413(make_app, serve):
-    from conftest import IRIS
+    from helpers import IRIS
 
     url = serve(make_app([IRIS], MAX_CONTENT_LENGTH=1000))
     big = [IRIS_ROW] * 100
@@ -138,7 +138,7 @@ def test_body_above_the_limit_is_413(make_app, serve):
 
 
 def test_batch_above_the_maximum_size_is_413(make_app, serve):
-    from conftest import IRIS
+    from helpers import IRIS
 
     url = serve(make_app([IRIS], MAX_BATCH_SIZE=3))
     body = assert_problem(post_json(f"{url}/api/models/iris_model/predict_batch", [IRIS_ROW] * 4), 413)

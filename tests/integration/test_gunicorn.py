@@ -2,14 +2,14 @@
 import pytest
 import requests
 
-from conftest import IRIS_ROW, RAISING, write_models_file
+from helpers import IRIS_ROW, RAISING, write_models_file
 from servers import GunicornServer, service_env
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_raising_model_leaves_every_worker_serving(tmp_path):
-    from conftest import IRIS
+    from helpers import IRIS
 
     path = write_models_file(tmp_path, [IRIS, RAISING])
     with GunicornServer(workers=2, env=service_env(MODEL_SERVICE_CONFIG=str(path))) as server:

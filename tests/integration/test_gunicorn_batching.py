@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import ECHO, IRIS, IRIS_ROW, RAISING, write_models_file
+from helpers import ECHO, IRIS, IRIS_ROW, RAISING, write_models_file
 from servers import GunicornServer, service_env
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import ECHO, RAISING
+from helpers import ECHO, RAISING
 from model_service import get_registry
 from model_service.core.batching import MicroBatcher
+from model_service.core.errors import ConfigurationError
 
 GATED = {"class_path": "fixture_models.gated_model.GatedModel"}
 
@@ -121,13 +122,13 @@ def test_micro_batching_can_be_switched_off_for_the_whole_service(make_app):
     ({"max_batch_size": 0}, "max_batch_size"),
     ({"max_wait_ms": "soon"}, "max_wait_ms"),
     ({"enabled": "yes"}, "enabled"),
-    ({"size": 3}, "unknown 'batching' setting"),
-    ([1], "must be a mapping"),
+    ({"size": 3}, "unknown key 'size'"),
+    ([1], "expected a mapping"),
 ])
-def test_bad_batching_settings_fail_that_model_with_a_clear_message(make_app, batching, message):
-    manager = get_registry(make_app([{**ECHO, "batching": batching}]))
-    hosted = manager.get("echo_model")
-    assert hosted.status == "failed" and message in hosted.error
+def test_bad_batching_settings_are_a_configuration_error_naming_the_key(make_app, batching, message):
+    with pytest.raises(ConfigurationError) as raised:
+        make_app([{**ECHO, "batching": batching}])
+    assert "models[0].batching" in str(raised.value) and message in str(raised.value)
 
 
 def test_a_raising_model_batched_by_configuration_fails_only_the_bad_request(make_app, serve):

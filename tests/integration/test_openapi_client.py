@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import ECHO, IRIS
+from helpers import ECHO, IRIS
 
 CLIENT_SCRIPT = textwrap.dedent("""
     import json

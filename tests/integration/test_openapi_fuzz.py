@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ECHO, IRIS, RICH, write_models_file
+from helpers import ECHO, IRIS, RICH, write_models_file
 from servers import GunicornServer, service_env
 
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 import requests
-from conftest import IRIS
+from helpers import IRIS
 from openapi_spec_validator import validate
 from servers import FIXTURES
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import ECHO, IRIS, IRIS_ROW, RAISING, write_models_file
+from helpers import ECHO, IRIS, IRIS_ROW, RAISING, write_models_file
 from servers import REPO_ROOT, free_port, service_env
 
 pytestmark = pytest.mark.slow

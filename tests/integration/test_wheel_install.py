@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import IRIS_ROW
+from helpers import IRIS_ROW
 from servers import REPO_ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -70,7 +70,7 @@ def test_the_installed_wheel_serves_iris_from_an_empty_directory(installed, tmp_
                              capture_output=True, timeout=300)
     assert listing.returncode == 0, listing.stderr
     assert listing.stdout.splitlines()[1].split() == [
-        "iris_model", "1.0.0", "ready", "package", "model-service", "0.1.0"]
+        "iris_model", "1.0.0", "ready", "built-in", "default"]
     # Templates, static files and the artifact come from site-packages, not the checkout.
     probe = subprocess.run([str(installed / "bin" / "python"), "-c", PROBE], cwd=empty,
                            env=clean_env(), text=True, capture_output=True, timeout=120)

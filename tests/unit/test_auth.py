@@ -4,7 +4,7 @@ import re
 import pytest
 import requests
 
-from conftest import ECHO, IRIS, IRIS_ROW
+from helpers import ECHO, IRIS, IRIS_ROW
 from model_service.ops.auth import add_security_schemes, parse_keys
 
 KEYS = "first-key, second-key"

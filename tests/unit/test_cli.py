@@ -5,7 +5,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import ECHO, IRIS, LOAD_FAILING, RAISING, write_models_file
+from helpers import ECHO, IRIS, LOAD_FAILING, RAISING, write_models_file
 from model_service.cli import main
 
 
@@ -150,13 +150,24 @@ def test_predict_can_show_a_progress_bar_without_touching_stdout(run, tmp_path):
 
 
 def test_openapi_writes_the_document(run, tmp_path):
-    pytest.importorskip("model_service.protocols.openapi")
     target = tmp_path / "openapi.yaml"
     result = run("openapi", "-o", str(target))
     assert result.exit_code == 0, result.output
     document = yaml.safe_load(target.read_text())
     assert document["openapi"].startswith("3.1")
     assert json.loads(run("openapi", "--format", "json").stdout)["openapi"] == document["openapi"]
+
+
+def test_the_command_and_make_openapi_write_the_same_bytes(tmp_path, monkeypatch):
+    import openapi as repository_script  # the script `make openapi` runs
+
+    models = tmp_path / "models.yaml"
+    models.write_text(repository_script.MODELS_FILE.read_text(encoding="utf-8")
+                      .replace("discover_entry_points: true", "discover_entry_points: false"))
+    monkeypatch.setenv("MODEL_SERVICE_CONFIG", str(models))
+    target = tmp_path / "from-command.yaml"
+    assert CliRunner().invoke(main, ["openapi", "-o", str(target)]).exit_code == 0
+    assert target.read_text(encoding="utf-8") == repository_script.render()
 
 
 def test_serve_rejects_a_bad_port(run):

@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import BAD_OUTPUT, ECHO, IRIS, LOAD_FAILING
+from helpers import BAD_OUTPUT, ECHO, IRIS, LOAD_FAILING
 from model_service import create_app, get_registry
 from model_service.core.errors import ModelNotFound, ModelNotReady
 from model_service.core.errors import ConfigurationError, ModelLoadError
@@ -79,7 +79,7 @@ def test_each_app_has_its_own_models(make_app):
     assert get_registry(first).get("echo_model").model is not get_registry(second).get("echo_model").model
 
 
-def test_entry_points_are_discovered_and_configuration_wins(make_app):
+def test_entry_points_are_discovered_and_configuration_wins(make_app, installed_fixture_package):
     manager = get_registry(make_app([IRIS, {**ECHO, "configuration": {"factor": 4}}], discover=True))
     echo = manager.get("echo_model")
     assert echo.source == "config"  # the installed entry point of the same name is not loaded again
@@ -87,7 +87,7 @@ def test_entry_points_are_discovered_and_configuration_wins(make_app):
     assert [m.name for m in manager.all()].count("echo_model") == 1
 
 
-def test_an_empty_models_list_hosts_only_installed_packages(make_app):
+def test_an_empty_models_list_hosts_only_installed_packages(make_app, installed_fixture_package):
     manager = get_registry(make_app([], discover=True))
     assert [m.name for m in manager.all()] == ["echo_model"]
     assert manager.get("echo_model").source == "package fixture-models 0.1"

@@ -1,7 +1,7 @@
 """Prometheus metrics of one process: predictions per item by outcome, models, HTTP routes."""
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import IRIS_ROW
+from helpers import IRIS_ROW
 
 
 def scrape(client) -> dict:

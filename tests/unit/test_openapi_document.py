@@ -7,7 +7,7 @@ import logging
 
 import pytest
 import yaml
-from conftest import ECHO, IRIS, RICH
+from helpers import ECHO, IRIS, RICH
 from openapi_spec_validator import validate
 from servers import REPO_ROOT
 

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import ECHO, IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT
+from helpers import ECHO, IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT
 from fixture_models.echo_model import EchoModel
 from model_service.web.form_parsing import parse_form
 from model_service.web.schema_view import build_tree

@@ -2,7 +2,7 @@
 import json
 import logging
 
-from conftest import IRIS_ROW
+from helpers import IRIS_ROW
 from model_service.ops.request_log import JsonFormatter, configure_logging
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import RICH
+from helpers import RICH
 from marshmallow import Schema, fields
 
 from model_service.core.validation import SchemaValidator
