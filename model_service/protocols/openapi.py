@@ -268,12 +268,8 @@ def to_yaml(document: dict) -> str:
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def write_openapi_yaml(path: str | Path, app: Flask | None = None) -> Path:
-    """Write the OpenAPI document of ``app`` (by default, a freshly created app) to ``path``."""
-    if app is None:
-        from ..app import create_app
-
-        app = create_app()
+def write_openapi_yaml(path: str | Path, app: Flask) -> Path:
+    """Write the OpenAPI document of ``app`` to ``path``."""
     path = Path(path)
     path.write_text(to_yaml(build_spec(app)), encoding="utf-8")
     return path
