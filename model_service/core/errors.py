@@ -25,10 +25,6 @@ class BadRequest(ModelServiceError):
     status = 400
 
 
-class Unauthorized(ModelServiceError):
-    status = 401
-
-
 class ModelNotFound(ModelServiceError):
     """No hosted model has this name."""
 
