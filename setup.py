@@ -18,7 +18,8 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=["model_service", "model_service.templates", "model_service.static", "iris_model"],
+    packages=["model_service", "model_service.protocols", "model_service.protocols.v2",
+              "model_service.templates", "model_service.static", "iris_model"],
     package_dir={
         "model_service.templates": "templates",
         "model_service.static": "static",
@@ -61,6 +62,9 @@ setup(
             "setuptools>=84",
             "schemathesis>=4.32",
             "openapi-python-client>=0.29",
+            # Open Inference Protocol (V2) clients, the ones the /v2 endpoints must satisfy
+            "tritonclient[http]>=2.73",
+            "open-inference-openapi>=2.0.0.1",
         ],
     },
     entry_points={

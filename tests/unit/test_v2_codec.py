@@ -12,6 +12,13 @@ import pytest
 import tritonclient.http as triton
 from fixture_models.echo_model import EchoInput
 from fixture_models.rich_model import RichModel
+from open_inference.openapi import (
+    InferenceRequest,
+    InferenceResponse,
+    MetadataModelResponse,
+    RequestInput,
+)
+from open_inference.openapi.core.jsonable_encoder import jsonable_encoder
 from tritonclient.http._utils import _get_inference_request
 
 from iris_model import IrisModel
@@ -204,9 +211,10 @@ def test_number_inputs_accept_narrower_floats_and_integers_as_floats(iris):
                                       "UINT32", "UINT64"])
 def test_integer_inputs_accept_every_integer_width_and_stay_integers(datatype):
     mapping = TensorMapping(to_json_schema(EchoInput), {"type": "object", "properties": {}})
-    row = mapping.decode({"inputs": [column("value", datatype, [7])]}, max_rows=MAX_ROWS).rows[0]
-    assert row == {"value": 7} and type(row["value"]) is int
-    assert SchemaValidator.for_schema(EchoInput).errors(row) is None
+    rows = mapping.decode({"inputs": [column("value", datatype, [7, 8.0])]},
+                          max_rows=MAX_ROWS).rows
+    assert rows == [{"value": 7}, {"value": 8}] and all(type(r["value"]) is int for r in rows)
+    assert all(SchemaValidator.for_schema(EchoInput).errors(row) is None for row in rows)
 
 
 def test_every_kind_decodes_to_its_json_value(kinds):
@@ -407,7 +415,8 @@ def test_deeply_nested_data_is_refused_without_recursion(iris):
 
 
 @pytest.mark.parametrize("column_, message", [
-    (column("flag", "BOOL", [1]), "Input 'flag' element 0 is an integer; expected true or false"),
+    (column("flag", "BOOL", [2]), "Input 'flag' element 0 is an integer; expected true or false"),
+    (column("flag", "BOOL", ["true"]), "Input 'flag' element 0 is 'true'; expected true or false"),
     (column("name", "BYTES", [5]), "Input 'name' element 0 is an integer; expected a string"),
     (column("name", "BYTES", ["%%%"], content_type="base64"), "is not valid base64"),
     (column("name", "BYTES", ["a"], content_type="json"), "Input 'name' has content_type 'json'"),
@@ -588,6 +597,33 @@ def test_a_binary_bool_byte_other_than_0_or_1_is_refused(kinds):
                        {"name": "flag", "datatype": "BOOL", "shape": [1],
                         "parameters": {"binary_data_size": 1}}]}
     assert "neither 0 nor 1" in refused(kinds, body, b"\x02").detail
+
+
+# -- the open-inference OpenAPI client's own models --------------------------------------------
+
+
+def test_open_inference_client_requests_decode_although_it_sends_every_number_as_a_float(kinds):
+    request = InferenceRequest(id="q", inputs=[
+        RequestInput(name="ratio", shape=[2], datatype="FP64", data=[0.5, 1]),
+        RequestInput(name="count", shape=[2], datatype="INT64", data=[7, 0]),
+        RequestInput(name="flag", shape=[2], datatype="BOOL", data=[True, False]),
+        RequestInput(name="name", shape=[2, 1], datatype="BYTES", data=[["ann"], ["bo"]]),
+    ])
+    body = jsonable_encoder(request)  # what the client posts as JSON
+    assert body["inputs"][1]["data"] == [7.0, 0.0] and body["inputs"][2]["data"] == [1.0, 0.0]
+    rows = kinds.decode(body, max_rows=MAX_ROWS).rows
+    assert rows == [{"ratio": 0.5, "count": 7, "flag": True, "name": "ann"},
+                    {"ratio": 1.0, "count": 0, "flag": False, "name": "bo"}]
+    assert type(rows[0]["count"]) is int and type(rows[0]["flag"]) is bool
+
+
+def test_open_inference_client_reads_the_iris_response_and_metadata(iris):
+    decoded = iris.decode(iris_request(id="q"), max_rows=MAX_ROWS)
+    response = iris.encode(decoded, IrisModel().predict_batch(decoded.rows), "iris_model", "1.0.0")
+    parsed = InferenceResponse.parse_obj(response)
+    assert parsed.id == "q" and parsed.outputs[0].data.__root__ == ["setosa", "virginica"]
+    metadata = MetadataModelResponse.parse_obj(iris.metadata("iris_model", ["1.0.0"]))
+    assert [tensor.name for tensor in metadata.outputs][1] == "probabilities.setosa"
 
 
 # -- the package boundary --------------------------------------------------------------------

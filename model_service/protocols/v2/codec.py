@@ -15,9 +15,10 @@ Schema, so the published schema stays the contract; the codec only maps tensors 
   UTF-8 text; media (a string with ``contentEncoding: base64``) → BYTES.
 - Accepted datatypes follow numpy's safe casting: a number input also takes FP32, FP16 and every
   INT/UINT width (values become floats), an integer input every INT/UINT width (values stay
-  ints, so the schema's integer check passes); a float is never narrowed to an integer.
+  ints, so the schema's integer check passes); a float tensor is never narrowed to integers.
   Each element must be of its datatype's JSON type and within its range (INT8 takes -128..127,
-  FP32 finite values up to 3.4e38, ...); NaN and infinity are refused.
+  FP32 finite values up to 3.4e38, ...); NaN and infinity are refused. Integer tensors also
+  take whole floats (``7.0``) and BOOL tensors 0 and 1, because a common client sends them so.
 - A media element in JSON is the native API's value (base64 text or a ``data:`` URI); with the
   binary tensor extension it is the raw bytes, which are base64-encoded here.
 - A field that is an object, an array, or of no single JSON type is not a tensor. Such an input
@@ -494,22 +495,23 @@ def _convert(spec: TensorSpec, datatype: str, values: list, content_type: Any, n
                          f"{datatype} tensor cannot have.")
     nullable = spec.nullable
     if datatype == "BOOL":
-        for index, value in enumerate(values):
-            if type(value) is not bool and not (value is None and nullable):
-                _element_error(name, index, value, "true or false")
-        return values
+        return [_boolean(name, index, value, nullable) for index, value in enumerate(values)]
     if datatype in INTEGER_RANGES:
         low, high = INTEGER_RANGES[datatype]
+        converted = []
         for index, value in enumerate(values):
+            if type(value) is float and value.is_integer():  # see _boolean: clients send 7.0
+                value = int(value)
             if type(value) is int:
                 if not low <= value <= high:
                     raise CodecError(f"Input '{name}' element {index} is {value}, outside "
                                      f"{datatype}'s range {low} to {high}.")
+                if spec.kind == "number":  # widen: the row holds numbers, as marshmallow loads
+                    value = float(value)
             elif not (value is None and nullable):
                 _element_error(name, index, value, "an integer")
-        if spec.kind == "number":  # widen: the row holds numbers, as marshmallow would load them
-            return [None if value is None else float(value) for value in values]
-        return values
+            converted.append(value)
+        return converted
     limit = FLOAT_LIMITS[datatype]
     converted = []
     for index, value in enumerate(values):
@@ -529,6 +531,20 @@ def _convert(spec: TensorSpec, datatype: str, values: list, content_type: Any, n
             _element_error(name, index, value, "a number")
         converted.append(value)
     return converted
+
+
+def _boolean(name: str, index: int, value: Any, nullable: bool) -> bool | None:
+    """Read a BOOL element: true or false, or 1 or 0 as a number.
+
+    The open-inference OpenAPI client's pydantic models turn every element into a float before
+    sending (``true`` goes out as ``1.0``, ``7`` as ``7.0``), so numbers that are exactly 0 or 1
+    (and whole numbers in integer tensors) are read as what they stand for.
+    """
+    if type(value) is bool or (value is None and nullable):
+        return value
+    if type(value) in (int, float) and value in (0, 1):
+        return value == 1
+    _element_error(name, index, value, "true or false")
 
 
 def _element_error(name: str, index: int, value: Any, expected: str) -> None:
