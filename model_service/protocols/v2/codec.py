@@ -352,6 +352,9 @@ class TensorMapping:
     @staticmethod
     def _rows_of(name: str, shape: Any, max_rows: int) -> int:
         """Check an input's shape and return its batch size, before touching its data."""
+        if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and (
+                0 <= shape[0] <= max_rows):  # the usual [N] skips the general checks
+            return shape[0]
         if (not isinstance(shape, list) or not shape or len(shape) > MAX_DIMENSIONS
                 or any(type(d) is not int or d < 0 for d in shape)):
             raise CodecError(f"Input '{name}' needs a 'shape': a list of 1 to {MAX_DIMENSIONS} "
