@@ -23,7 +23,7 @@ from tritonclient.http._utils import _get_inference_request
 
 from iris_model import IrisModel
 from model_service.protocols.v2 import binary
-from model_service.protocols.v2.codec import CodecError, TensorMapping
+from model_service.protocols.v2.codec import CodecError, TensorMapping, field_errors_message
 from model_service.schemas import to_json_schema
 from model_service.validation import SchemaValidator, model_json_schemas
 
@@ -428,6 +428,22 @@ def test_deeply_nested_data_is_refused_without_recursion(iris):
 def test_bad_elements_of_other_kinds_are_refused_naming_the_input(kinds, column_, message):
     error = refused(kinds, {"inputs": [column("ratio", "FP64", [0.5]), column_]})
     assert error.status == 400 and message in error.detail
+
+
+def test_schema_violations_become_one_message_naming_row_and_input(iris):
+    rows = iris.decode(_with("petal_width", data=[0.2, 25.0]), max_rows=MAX_ROWS).rows
+    validator = SchemaValidator.for_schema(IrisModel.input_schema)
+    errors = {str(index): validator.errors(row) for index, row in enumerate(rows)
+              if validator.errors(row)}
+    message = field_errors_message("1 of 2 rows do not match the input schema.", errors,
+                                   by_row=True)
+    assert message == ("1 of 2 rows do not match the input schema. "
+                       "Row 1, input 'petal_width': Must be less than or equal to 20.0.")
+    single = field_errors_message("Bad input.", {"aB": ["X."], "_schema": ["Y."],
+                                                 "b": {"c": ["Z."]}}, by_row=False)
+    assert single == "Bad input. Input 'aB': X. Y. Input 'b.c': Z."
+    many = field_errors_message("Bad.", {str(i): {"a": ["x"]} for i in range(8)}, by_row=True)
+    assert many.endswith("Row 4, input 'a': x (3 more.)")
 
 
 # -- the binary tensor extension, with tritonclient's own request building ------------------

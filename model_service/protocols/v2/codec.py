@@ -427,6 +427,42 @@ class TensorMapping:
         return response
 
 
+# A V2 error is one string; past this many field messages it says how many more there are.
+MAX_LISTED_ERRORS = 5
+
+
+def field_errors_message(detail: str, errors: Any, by_row: bool) -> str:
+    """Flatten a schema violation's field errors into V2's one-line ``error`` (a 400 there).
+
+    ``errors`` is the native API's nested ``{field: [messages]}``, keyed first by row index when
+    ``by_row`` (a batch), so the message names the row and the input of each problem.
+    """
+    found: list[str] = []
+
+    def walk(node: Any, path: list[str]) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, path if key == "_schema" else [*path, str(key)])
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+        else:
+            found.append(_where(path, by_row) + str(node))
+
+    walk(errors, [])
+    shown = found[:MAX_LISTED_ERRORS]
+    more = len(found) - len(shown)
+    return " ".join([detail, *shown] + ([f"({more} more.)"] if more > 0 else []))
+
+
+def _where(path: list[str], by_row: bool) -> str:
+    row, path = (path[0], path[1:]) if by_row and path else (None, path)
+    parts = ([f"row {row}"] if row is not None else []) + (
+        [f"input '{'.'.join(path)}'"] if path else [])
+    where = ", ".join(parts)
+    return f"{where[:1].upper()}{where[1:]}: " if parts else ""
+
+
 def _parameters(owner: dict, what: str) -> dict:
     parameters = owner.get("parameters")
     if parameters is None:
