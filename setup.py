@@ -63,6 +63,9 @@ setup(
             "setuptools>=84",
             "schemathesis>=4.32",
             "openapi-python-client>=0.29",
+            # Open Inference Protocol (V2) clients, the ones the /v2 endpoints must satisfy
+            "tritonclient[http]>=2.73",
+            "open-inference-openapi>=2.0.0.1",
         ],
     },
     entry_points={
