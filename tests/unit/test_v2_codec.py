@@ -24,8 +24,8 @@ from tritonclient.http._utils import _get_inference_request
 from iris_model import IrisModel
 from model_service.protocols.v2 import binary
 from model_service.protocols.v2.codec import CodecError, TensorMapping, field_errors_message
-from model_service.schemas import to_json_schema
-from model_service.validation import SchemaValidator, model_json_schemas
+from model_service.core.schema import to_json_schema
+from model_service.core.validation import SchemaValidator, model_json_schemas
 
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 IRIS_ROWS = [IrisModel.examples[0], IrisModel.examples[1]]

@@ -44,6 +44,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from ...core.errors import ModelServiceError
+from ...core.values import describe_type
+
 PLATFORM = "model-service"
 # Each row holds one value per input, so a shape is [N] plus trailing ones; more dimensions than
 # this are not a row batch, and bounding them keeps a hostile nesting check cheap.
@@ -92,22 +95,16 @@ _KIND_WORDS = {"number": "a number", "integer": "an integer", "boolean": "a bool
                "string": "a string", "media": "a media file (base64 in JSON)"}
 
 
-class CodecError(ValueError):
+class CodecError(ModelServiceError):
     """A V2 request that cannot be mapped to rows: ``status`` is 400, or 413 for too many rows."""
 
     def __init__(self, detail: str, status: int = 400) -> None:
         super().__init__(detail)
-        self.detail = detail
         self.status = status
-        self.errors = None
-
-
-_JSON_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-                    bytes: "bytes", list: "an array", dict: "an object", type(None): "null"}
 
 
 def _describe(value: Any) -> str:
-    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+    return "bytes" if isinstance(value, bytes) else describe_type(value)
 
 
 def _names(names: Any) -> str:
