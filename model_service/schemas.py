@@ -6,6 +6,8 @@ from typing import Any
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields, validate
 
+from .media import media2properties
+
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MODEL_STATUSES = ("ready", "failed")
 
@@ -94,6 +96,7 @@ def _exclusive_bounds(self: OpenAPIConverter, field: fields.Field, ret: dict, **
 
 _converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=_inline, spec=None)
 _converter.add_attribute_function(_exclusive_bounds)
+_converter.add_attribute_function(media2properties)
 
 
 def to_json_schema(schema: type[Schema] | Schema, title: str | None = None) -> dict:

@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from marshmallow import Schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
+from . import media
 from .fastpath import Fallback, compile_plan
 from .schemas import to_json_schema
 
@@ -64,6 +65,10 @@ def _message(error: Any) -> str:
         return f"Not a valid value: expected {_describe_types(value)}, got {_json_type(error.instance)}."
     if keyword == "enum":
         return "Must be one of: " + ", ".join(str(v) for v in value) + "."
+    if keyword == "maxLength":  # a media string: say how many bytes it holds
+        oversize = media.oversize_json_message(error.schema, error.instance)
+        if oversize:
+            return oversize
     if keyword in _KEYWORD_MESSAGES:
         return _KEYWORD_MESSAGES[keyword].format(value)
     return error.message
@@ -176,9 +181,10 @@ class SchemaValidator:
     def __init__(self, schema_class: type[Schema]) -> None:
         self.schema = schema_class()
         self.json_schema = to_json_schema(schema_class)
-        self._fast = fastjsonschema.compile(self.json_schema)
+        self._fast = fastjsonschema.compile(media.without_content_assertions(self.json_schema))
         self._detailed = _DetailedValidator(self.json_schema)
         self.plan = compile_plan(self.schema)
+        self._media = tuple(media.media_fields(self.schema))  # multipart/raw bytes stand in as ""
 
     @classmethod
     def for_schema(cls, schema_class: type[Schema]) -> "SchemaValidator":
@@ -194,6 +200,8 @@ class SchemaValidator:
 
     def errors(self, data: Any) -> dict | None:
         """Return the field errors of ``data`` (raw JSON), or None when it conforms."""
+        if self._media:
+            data = media.json_stand_in(data, self._media)
         try:
             self._fast(data)
             return None
@@ -222,6 +230,8 @@ class SchemaValidator:
             return None, {"_schema": [f"Expected an object, got {type(result).__name__}."]}
         try:
             dumped = self._dump(result)
+        except MarshmallowValidationError as error:  # a media output its field refused
+            return None, error.normalized_messages()
         except Exception as error:  # a model returning values its own schema cannot dump
             return None, self.errors(result) or {"_schema": [f"Cannot serialise output: {error}"]}
         extra = set(result) - set(self.schema.fields)
