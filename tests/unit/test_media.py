@@ -15,7 +15,7 @@ from PIL import ImageOps, PngImagePlugin
 
 from model_service.fastpath import compile_plan
 from model_service.media import (File, Image, describe_json_schema, is_media_field, media_fields,
-                                 without_content_assertions)
+                                 raw_body_field, raw_response_field, without_content_assertions)
 from model_service.schemas import to_json_schema
 from model_service.validation import SchemaValidator
 
@@ -125,6 +125,15 @@ def test_the_model_gets_a_plain_image_without_any_metadata(photo):
     image = photo.deserialize(png_bytes(pnginfo=text, dpi=(300, 300)))
     assert type(image) is PILImage.Image and image.info == {}
     assert dict(image.getexif()) == {}
+
+
+def test_a_jpeg_with_unreadable_exif_is_taken_as_stored_without_a_warning(photo):
+    broken = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x12\x00\x03"  # cut short
+    data = encode(half_red_half_blue(), "JPEG", exif=broken)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        image = photo.deserialize(data)
+    assert image.size == (40, 20) and dict(image.getexif()) == {}
 
 
 def test_a_palette_image_keeps_its_transparent_entry(photo):
@@ -433,6 +442,33 @@ def test_media_fields_are_found_by_their_wire_names():
 
     assert list(media_fields(Renamed)) == ["photo"] and is_media_field(Renamed().fields["picture"])
     assert not is_media_field(Renamed().fields["count"])
+
+
+def test_a_raw_body_fills_the_only_media_input_when_nothing_else_is_required():
+    class Optional(Schema):
+        photo = Image(required=True)
+        threshold = fields.Integer()
+
+    class TwoImages(Schema):
+        left, right = Image(), Image()
+
+    class AlsoRequired(Schema):
+        photo = Image()
+        threshold = fields.Integer(required=True)
+
+    name, field = raw_body_field(Optional)
+    assert name == "photo" and isinstance(field, Image)
+    assert raw_body_field(TwoImages) is None and raw_body_field(AlsoRequired) is None
+
+
+def test_a_raw_response_carries_the_only_media_output():
+    class Annotated(Schema):
+        image = Image(formats=("png",))
+        faces = fields.Integer()
+
+    assert raw_response_field(Annotated)[0] == "image"
+    assert raw_response_field(PhotoInput) is None  # two media fields
+    assert raw_response_field(Schema.from_dict({"n": fields.Integer()})) is None
 
 
 def test_the_declared_type_of_a_part_or_body_is_checked_against_the_field(photo):
