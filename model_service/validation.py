@@ -230,9 +230,9 @@ class SchemaValidator:
             return None, {"_schema": [f"Expected an object, got {type(result).__name__}."]}
         try:
             dumped = self._dump(result)
-        except MarshmallowValidationError as error:  # a media output its field refused
-            return None, error.normalized_messages()
         except Exception as error:  # a model returning values its own schema cannot dump
+            if isinstance(error, MarshmallowValidationError) and error.field_name != "_schema":
+                return None, error.normalized_messages()  # a media field's reason, by name
             return None, self.errors(result) or {"_schema": [f"Cannot serialise output: {error}"]}
         extra = set(result) - set(self.schema.fields)
         errors = self.errors(dumped)
