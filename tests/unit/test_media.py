@@ -358,6 +358,16 @@ def test_encoded_bytes_with_exif_are_re_encoded_upright_without_it():
     assert output.format == "JPEG" and output.size == (20, 40) and dict(output.getexif()) == {}
 
 
+def test_png_bytes_with_an_exif_chunk_are_re_encoded_without_it():
+    exif = PILImage.Exif()
+    exif[0x010F] = "Camera maker"
+    data = png_bytes(exif=exif.tobytes())
+    assert dict(PILImage.open(io.BytesIO(data)).getexif())  # the chunk is there to strip
+    output = PILImage.open(io.BytesIO(Image(formats=("png",)).encode(data)))
+    assert output.format == "PNG" and dict(output.getexif()) == {}
+    assert output.convert("RGB").tobytes() == half_red_half_blue().tobytes()
+
+
 @pytest.mark.parametrize("value, message", [
     (encode(half_red_half_blue(), "JPEG"), "Not a PNG image."),
     (b"not an image", "Not a PNG image."),
