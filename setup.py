@@ -42,6 +42,7 @@ setup(
         "fastjsonschema>=2.22",
         "orjson>=3.13",
         "PyYAML>=6.0",
+        "Pillow>=13.0",  # media fields: Image.open(formats=), ImageOps.exif_transpose(in_place=)
         "scikit-learn>=1.9",
         "joblib>=1.6",
         "numpy>=2.4",

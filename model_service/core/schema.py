@@ -13,11 +13,21 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields, validate
 from marshmallow import ValidationError as MarshmallowValidationError
 
+from .. import media
+
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 class SchemaLoadError(Exception):
     """Data the schema refuses; ``messages`` maps each field to its messages (nested)."""
+
+    def __init__(self, messages: dict) -> None:
+        super().__init__(str(messages))
+        self.messages = messages
+
+
+class SchemaDumpError(Exception):
+    """Output a field refuses by name (e.g. an image in the wrong format): ``messages`` says why."""
 
     def __init__(self, messages: dict) -> None:
         super().__init__(str(messages))
@@ -51,6 +61,10 @@ class SchemaAdapter:
         """The top-level field names, to tell a model's stray output keys."""
         raise NotImplementedError
 
+    def media_fields(self) -> dict:
+        """The top-level media fields (``model_service.media``), by their name on the wire."""
+        raise NotImplementedError
+
 
 class MarshmallowAdapter(SchemaAdapter):
     """Schemas written as marshmallow ``Schema`` classes."""
@@ -75,10 +89,18 @@ class MarshmallowAdapter(SchemaAdapter):
                                   else {"_schema": messages}) from None
 
     def dump(self, value: Any) -> Any:
-        return self.schema.dump(value)
+        try:
+            return self.schema.dump(value)
+        except MarshmallowValidationError as error:
+            if error.field_name != "_schema":
+                raise SchemaDumpError(error.normalized_messages()) from None
+            raise
 
     def field_names(self) -> set[str]:
         return set(self.schema.fields)
+
+    def media_fields(self) -> dict:
+        return dict(media.media_fields(self.schema))
 
 
 ADAPTERS: list[type[SchemaAdapter]] = [MarshmallowAdapter]
@@ -125,6 +147,7 @@ def _exclusive_bounds(self: OpenAPIConverter, field: fields.Field, ret: dict, **
 
 _converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=_inline, spec=None)
 _converter.add_attribute_function(_exclusive_bounds)
+_converter.add_attribute_function(media.media2properties)
 
 
 def to_json_schema(schema: type[Schema] | Schema, title: str | None = None) -> dict:

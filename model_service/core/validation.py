@@ -13,18 +13,18 @@ by column in one pass; anything unusual takes the marshmallow path above.
 """
 from __future__ import annotations
 
+import logging
 import re
 import weakref
 from functools import lru_cache
 from typing import Any
 
-import logging
-
 import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError, validators
 
+from .. import media
 from .fastpath import Fallback, compile_plan
-from .schema import MarshmallowAdapter, SchemaLoadError, adapter_for
+from .schema import MarshmallowAdapter, SchemaDumpError, SchemaLoadError, adapter_for
 from .values import TYPE_NAMES, describe_type, describe_types
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ def _message(error: Any) -> str:
         return f"Not a valid value: expected {_expected(value)}, got {describe_type(error.instance)}."
     if keyword == "enum":
         return "Must be one of: " + ", ".join(str(v) for v in value) + "."
+    if keyword == "maxLength":  # a media string: say how many bytes it holds
+        oversize = media.oversize_json_message(error.schema, error.instance)
+        if oversize:
+            return oversize
     if keyword in _KEYWORD_MESSAGES:
         return _KEYWORD_MESSAGES[keyword].format(value)
     return error.message
@@ -141,10 +145,13 @@ class SchemaValidator:
             raise TypeError(f"{schema_class!r} is not a schema class the service knows")
         self.adapter = adapter
         self.json_schema = adapter.json_schema()
-        self._fast = fastjsonschema.compile(self.json_schema)
+        # fastjsonschema would enforce contentEncoding (decoding every media string on each
+        # check); the media fields check their own content.
+        self._fast = fastjsonschema.compile(media.without_content_assertions(self.json_schema))
         self._detailed = _DetailedValidator(self.json_schema)
         self.plan = compile_plan(adapter.schema) if isinstance(adapter, MarshmallowAdapter) else None
         self._field_names = adapter.field_names()
+        self._media = adapter.media_fields()  # multipart/raw bytes stand in as ""
 
     @classmethod
     def for_schema(cls, schema_class: type) -> "SchemaValidator":
@@ -160,6 +167,8 @@ class SchemaValidator:
 
     def errors(self, data: Any) -> dict | None:
         """Return the field errors of ``data`` (raw JSON), or None when it conforms."""
+        if self._media:
+            data = media.json_stand_in(data, self._media)
         try:
             self._fast(data)
             return None
@@ -188,6 +197,8 @@ class SchemaValidator:
         try:
             dumped = self._dump(result)
         except Exception as error:  # a model returning values its own schema cannot dump
+            if isinstance(error, SchemaDumpError):
+                return None, error.messages  # a field that named itself, e.g. a media output
             return None, self.errors(result) or {"_schema": [f"Cannot serialise output: {error}"]}
         extra = set(result) - self._field_names
         errors = self.errors(dumped)
