@@ -15,7 +15,7 @@ from .config import resolve_settings
 from .core.specs import default_models_file
 from .hosting import get_registry
 from .ops import auth, health, metrics, request_log, security
-from .protocols import docs, native
+from .protocols import docs, native, v2
 from .protocols.errors import register_fallback
 from .protocols.native.codec import OrjsonProvider
 from .protocols.native.problems import problem_response
@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
     auth.init_app(app)
 
     native.init_app(app)
+    v2.init_app(app)
     health.init_app(app)
     pages.init_app(app)
     docs.init_app(app)  # keep last: the API document covers every route registered above

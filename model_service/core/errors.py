@@ -35,6 +35,15 @@ class ModelNotFound(ModelServiceError):
         self.name = name
 
 
+class ModelVersionNotFound(ModelNotFound):
+    """The model is hosted, but not in the version asked for."""
+
+    def __init__(self, name: str, version: str, served: str) -> None:
+        ModelServiceError.__init__(self, f"Model '{name}' has no version '{version}'; "
+                                         f"it serves version '{served}'.")
+        self.name = name
+
+
 class PayloadTooLarge(ModelServiceError):
     status = 413
 

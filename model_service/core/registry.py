@@ -39,6 +39,7 @@ class HostedModel:
     output_validator: SchemaValidator | None = None
     batch_settings: BatchSettings | None = None
     examples: list = field(default_factory=list)  # the class's examples that are valid input
+    views: dict = field(default_factory=dict)  # protocols' views of the model, built once
     batcher: Any = None  # a MicroBatcher, attached by an on-load hook; None: direct calls
     load_seconds: float = 0.0
 

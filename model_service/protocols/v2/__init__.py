@@ -1,1 +1,20 @@
-"""The Open Inference Protocol (KServe V2): tensors in, tensors out, mapped to and from rows."""
+"""The Open Inference Protocol (KServe V2) under ``/v2``: endpoints, tensor codec, its errors.
+
+Every hosted model is served here too, so clients of ML platforms (tritonclient, MLServer's,
+the open-inference OpenAPI client) work with no change; the mapping rule is in ``codec.py``.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+PREFIX = "/v2"
+
+
+def init_app(app: Flask) -> None:
+    """Register the V2 blueprint; its errors, and unrouted ``/v2`` paths, answer ``{"error"}``."""
+    from ..errors import claim_paths
+    from .endpoints import bp
+    from .errors import error_response
+
+    claim_paths(app, (PREFIX,), error_response)
+    app.register_blueprint(bp)

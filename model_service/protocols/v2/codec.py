@@ -45,7 +45,7 @@ import numpy as np
 import orjson
 
 from ...core.errors import ModelServiceError
-from ...core.values import describe_type
+from ...core.values import describe_type, flatten_errors
 
 PLATFORM = "model-service"
 # Each row holds one value per input, so a shape is [N] plus trailing ones; more dimensions than
@@ -434,19 +434,7 @@ def field_errors_message(detail: str, errors: Any, by_row: bool) -> str:
     ``errors`` is the native API's nested ``{field: [messages]}``, keyed first by row index when
     ``by_row`` (a batch), so the message names the row and the input of each problem.
     """
-    found: list[str] = []
-
-    def walk(node: Any, path: list[str]) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, path if key == "_schema" else [*path, str(key)])
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, path)
-        else:
-            found.append(_where(path, by_row) + str(node))
-
-    walk(errors, [])
+    found = [_where(list(path), by_row) + message for path, message in flatten_errors(errors)]
     shown = found[:MAX_LISTED_ERRORS]
     more = len(found) - len(shown)
     return " ".join([detail, *shown] + ([f"({more} more.)"] if more > 0 else []))
