@@ -5,7 +5,10 @@ This file only wires the parts together, on demand: other packages import the pr
 """
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PREFIX = "/api"
 

@@ -5,7 +5,10 @@ the open-inference OpenAPI client) work with no change; the mapping rule is in `
 """
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PREFIX = "/v2"
 
