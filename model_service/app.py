@@ -17,7 +17,7 @@ from .hosting import get_registry
 from .ops import auth, health, metrics, request_log, security
 from .protocols import docs, native, v2
 from .protocols.errors import register_fallback
-from .protocols.native.codec import OrjsonProvider
+from .protocols.native.codec import MemoryRequest, OrjsonProvider
 from .protocols.native.problems import problem_response
 from .web import pages
 from .web.errors import html_error
@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
     """
     app = Flask(__name__, template_folder=_asset_dir("templates"),
                 static_folder=_asset_dir("static"))
+    app.request_class = MemoryRequest
     app.json_provider_class = OrjsonProvider
     app.json = OrjsonProvider(app)
     app.config.update(resolve_settings(settings))

@@ -28,6 +28,10 @@ class Config:
     MODEL_SERVICE_CONFIG = None  # the models file; resolved when the app is built
     DISCOVER_ENTRY_POINTS = True
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # Multipart bodies: text parts may hold base64 media up to the body limit (the default,
+    # 500 kB, would refuse a 400 kB photo sent as text); a model has a few fields, not 1,000.
+    MAX_FORM_MEMORY_SIZE = None  # None: bounded by MAX_CONTENT_LENGTH
+    MAX_FORM_PARTS = 100
     MAX_BATCH_SIZE = 10_000
     # Micro-batching of concurrent single predictions: "auto" batches the models that override
     # predict_batch, "off" none; a model's `batching:` entry in the models file wins.

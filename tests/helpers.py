@@ -15,6 +15,8 @@ BAD_OUTPUT = {"class_path": "fixture_models.bad_output_model.BadOutputModel"}
 LOAD_FAILING = {"class_path": "fixture_models.load_failing_model.LoadFailingModel"}
 RICH = {"class_path": "fixture_models.rich_model.RichModel"}
 SCRIPT = {"class_path": "fixture_models.script_model.ScriptModel"}
+IMAGE = {"class_path": "fixture_models.image_model.ImageModel"}
+FILE = {"class_path": "fixture_models.file_model.FileModel"}
 
 
 def write_models_file(directory: Path, models: list[dict], discover: bool = False) -> Path:

@@ -44,6 +44,12 @@ class ModelVersionNotFound(ModelNotFound):
         self.name = name
 
 
+class NotAcceptable(ModelServiceError):
+    """The client's ``Accept`` header allows nothing the model produced."""
+
+    status = 406
+
+
 class PayloadTooLarge(ModelServiceError):
     status = 413
 

@@ -65,6 +65,14 @@ class SchemaAdapter:
         """The top-level media fields (``model_service.media``), by their name on the wire."""
         raise NotImplementedError
 
+    def raw_media_field(self, output: bool = False) -> tuple[str, Any] | None:
+        """``(name, field)`` that a raw body (an input) or raw bytes (an output) stands for.
+
+        As an input: the only media field, with no other field required. As an output: the
+        only media field. None when there is no such field.
+        """
+        raise NotImplementedError
+
 
 class MarshmallowAdapter(SchemaAdapter):
     """Schemas written as marshmallow ``Schema`` classes."""
@@ -101,6 +109,9 @@ class MarshmallowAdapter(SchemaAdapter):
 
     def media_fields(self) -> dict:
         return dict(media.media_fields(self.schema))
+
+    def raw_media_field(self, output: bool = False) -> tuple[str, Any] | None:
+        return (media.raw_response_field if output else media.raw_body_field)(self.schema)
 
 
 ADAPTERS: list[type[SchemaAdapter]] = [MarshmallowAdapter]

@@ -152,6 +152,9 @@ class SchemaValidator:
         self.plan = compile_plan(adapter.schema) if isinstance(adapter, MarshmallowAdapter) else None
         self._field_names = adapter.field_names()
         self._media = adapter.media_fields()  # multipart/raw bytes stand in as ""
+        # The field a raw request body fills, and the one whose bytes answer `Accept: image/png`.
+        self.raw_input_field = adapter.raw_media_field()
+        self.raw_output_field = adapter.raw_media_field(output=True)
 
     @classmethod
     def for_schema(cls, schema_class: type) -> "SchemaValidator":
@@ -164,6 +167,11 @@ class SchemaValidator:
         if validator is None:
             validator = _VALIDATORS[schema_class] = cls(schema_class)
         return validator
+
+    @property
+    def media_fields(self) -> dict:
+        """The top-level media fields, by name (empty for most models)."""
+        return self._media
 
     def errors(self, data: Any) -> dict | None:
         """Return the field errors of ``data`` (raw JSON), or None when it conforms."""

@@ -1,13 +1,13 @@
 """The native API's endpoints: decode the request with the codec, call the pipeline, encode."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from ...core import pipeline
 from ...core.validation import model_json_schemas
 from ...hosting import get_registry
 from ..errors import register_error_handlers
-from .codec import read_json_body
+from .codec import raw_output, read_json_body, read_predict_body
 from .problems import problem_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -93,10 +93,17 @@ def predict(name: str):
     """
     hosted = get_registry(current_app).get_ready(name)
     with pipeline.incoming(hosted):
-        raw = read_json_body(request)
+        raw = read_predict_body(request, hosted.input_validator)
         data = pipeline.validate_one(hosted, raw)
         result = pipeline.run_predict(hosted, data)
-    return jsonify(result)
+    answer = raw_output(request, hosted.output_validator, result)
+    if answer is not None:
+        response = Response(answer[0], mimetype=answer[1])
+    else:
+        response = jsonify(result)
+    if hosted.output_validator.raw_output_field is not None:
+        response.vary.add("Accept")
+    return response
 
 
 @bp.post("/models/<name>/predict_batch")
