@@ -4,18 +4,24 @@ import shutil
 import subprocess
 
 import pytest
+from PIL import Image as PILImage
 
-from servers import REPO_ROOT, GunicornServer
+from servers import REPO_ROOT, GunicornServer, service_env
 
 pytestmark = pytest.mark.slow
 
 README_URL = "http://127.0.0.1:8000"
 
 
-def readme_examples() -> list[tuple[str, str]]:
-    """Return (command, expected output) pairs from the README's "Try it" section."""
+def readme_block(heading: str) -> str:
+    """Return the first ``bash`` block of the README's section ``heading``."""
     text = (REPO_ROOT / "README.md").read_text()
-    section = text.split("## Try it", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    return text.split(f"\n{heading}\n", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+
+
+def readme_examples(heading: str = "## Try it") -> list[tuple[str, str]]:
+    """Return (command, expected output) pairs from the README's section ``heading``."""
+    section = readme_block(heading)
     examples, command, expected = [], None, []
     lines = section.splitlines()
     index = 0
@@ -47,18 +53,47 @@ def test_readme_has_curl_examples():
     assert any("/predict_batch" in command for command in commands)
 
 
+def assert_answers_as_shown(examples: list[tuple[str, str]], url: str, cwd=None) -> None:
+    """Run each curl command against ``url`` and find its expected fragments, in order."""
+    for command, expected in examples:
+        output = subprocess.run(["bash", "-c", command.replace(README_URL, url)], cwd=cwd,
+                                capture_output=True, text=True, check=True).stdout
+        assert output, command
+        position = 0
+        for fragment in (part.strip() for part in expected.split("...")):
+            fragment = fragment.replace(" ", "")
+            if not fragment:
+                continue
+            found = output.replace(" ", "").find(fragment, position)
+            assert found >= 0, f"{command}\nexpected fragment {fragment!r} in\n{output}"
+            position = found + len(fragment)
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_readme_curl_examples_answer_as_shown():
     with GunicornServer(workers=1) as server:
-        for command, expected in readme_examples():
-            output = subprocess.run(["bash", "-c", command.replace(README_URL, server.url)],
-                                    capture_output=True, text=True, check=True).stdout
-            assert output, command
-            position = 0
-            for fragment in (part.strip() for part in expected.split("...")):
-                fragment = fragment.replace(" ", "")
-                if not fragment:
-                    continue
-                found = output.replace(" ", "").find(fragment, position)
-                assert found >= 0, f"{command}\nexpected fragment {fragment!r} in\n{output}"
-                position = found + len(fragment)
+        assert_answers_as_shown(readme_examples(), server.url)
+
+
+MEDIA = "## Images and files"
+
+
+def test_readme_media_section_has_a_multipart_and_a_raw_body_example():
+    commands = [command for command, _ in readme_examples(MEDIA)]
+    assert any(" -F photo=@photo.jpg" in command for command in commands)
+    assert any("--data-binary @photo.jpg" in command and "Content-Type: image/jpeg" in command
+               for command in commands)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_readme_media_examples_answer_as_shown(tmp_path):
+    """The models file is written by the README's own line, the photo is 640x480."""
+    setup = [line for line in readme_block(MEDIA).splitlines() if line.startswith("printf")]
+    subprocess.run(["bash", "-c", *setup], cwd=tmp_path, check=True)
+    image = PILImage.new("RGB", (640, 480), (30, 120, 200))
+    image.save(tmp_path / "photo.jpg", "JPEG")
+    env = service_env(MODEL_SERVICE_CONFIG=str(tmp_path / "image-models.yaml"))
+    with GunicornServer(workers=1, env=env) as server:
+        assert_answers_as_shown(readme_examples(MEDIA), server.url, cwd=tmp_path)
+    with PILImage.open(tmp_path / "thumbnail.png") as thumbnail:
+        assert thumbnail.format == "PNG" and thumbnail.size == (32, 24)  # the default size
