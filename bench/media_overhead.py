@@ -61,20 +61,20 @@ def _photo() -> bytes:
     return encoded(photo_like(SIZE), "JPEG", quality=90)
 
 
-def _median_ms(call, samples: int = SAMPLES) -> float:
+def _median_ms(call) -> float:
     """Median wall milliseconds of ``call()`` (after one warm-up call)."""
-    return _medians(call, samples)[0]
+    return _medians(call)[0]
 
 
-def _cpu_ms(call, samples: int = SAMPLES) -> float:
+def _cpu_ms(call) -> float:
     """Median CPU milliseconds of ``call()``: what a shared, busy machine disturbs least."""
-    return _medians(call, samples)[1]
+    return _medians(call)[1]
 
 
-def _medians(call, samples: int) -> tuple[float, float]:
+def _medians(call) -> tuple[float, float]:
     call()  # warm: Pillow's plugins, first allocations
     wall, cpu = [], []
-    for _ in range(samples):
+    for _ in range(SAMPLES):
         started, started_cpu = time.perf_counter(), time.process_time()
         call()
         cpu.append((time.process_time() - started_cpu) * 1e3)
