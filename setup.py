@@ -26,6 +26,7 @@ setup(
     },
     package_data={
         "model_service.core": ["README.md"],
+        "model_service.cli": ["scaffold/*.tmpl"],
         "model_service.templates": _files_under("templates"),
         "model_service.static": _files_under("static"),
         "iris_model": ["artifacts/*"],
@@ -67,6 +68,8 @@ setup(
             # Open Inference Protocol (V2) clients, the ones the /v2 endpoints must satisfy
             "tritonclient[http]>=2.73",
             "open-inference-openapi>=2.0.0.1",
+            # `model-service new --from-joblib` of a pipeline fitted on a DataFrame
+            "pandas>=2.2",
         ],
     },
     entry_points={
