@@ -101,8 +101,9 @@ def write_example(path: Path = EXAMPLE_PICTURE) -> Path:
     return path
 
 
-def train(output: Path = DEFAULT_ARTIFACT, seed: int = 0, compare: bool = False) -> dict:
-    """Fit the chosen classifier, save it with its metrics, and return the metrics."""
+def train(output: Path = DEFAULT_ARTIFACT, seed: int = 0, compare: bool = False,
+          example: Path = EXAMPLE_PICTURE) -> dict:
+    """Fit the chosen classifier, save it with its metrics and the example, return the metrics."""
     sets = data(seed)
     x_train, y_train = sets["train"]
     names = CANDIDATES if compare else {CHOSEN: CANDIDATES[CHOSEN]}
@@ -125,7 +126,7 @@ def train(output: Path = DEFAULT_ARTIFACT, seed: int = 0, compare: bool = False)
     output.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(chosen, output, compress=3)  # 1.1 MB of support vectors -> ~0.3 MB
     output.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
-    write_example()
+    write_example(example)
     return metrics
 
 
