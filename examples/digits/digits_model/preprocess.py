@@ -19,7 +19,8 @@ INK_THRESHOLD = 0.5  # halfway between the background and the darkest ink
 MIN_CONTRAST = 0.2  # below this the picture is blank (or a flat photo of paper): no digit
 # Every digit in the data set covers about 30 % of its 32×32 box (0.296 for 7s to 0.322 for 8s,
 # even 0.306 for 1s), so strokes are thickened or thinned to that coverage: a thin pen or a font
-# then reads like the data's thick strokes. Measured: rendered font digits 0.53 -> see README.
+# then reads like the data's thick strokes. Measured with logistic regression on the raw data:
+# typed digits 0.52 -> 0.60 accuracy, held-out digits drawn as pictures 0.92 -> 0.91.
 TARGET_COVERAGE = 0.30
 MAX_STROKE_STEPS = 12  # at most 12 one-pixel steps at 128 px, i.e. 3 pixels of the 32×32 bitmap
 

@@ -1,0 +1,82 @@
+"""Measure face_emoji: latency per photo and throughput, through the pipeline and the model class.
+
+Run ``python -m face_emoji.bench``. Photos are made from the shipped sample at three sizes; the
+PNG encoding the service does for the answer is timed apart.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+from collections.abc import Callable
+
+from PIL import Image
+
+from .make_example import SAMPLE
+from .pipeline import emojify
+
+
+def _median_ms(call: Callable[[], object], repeat: int) -> float:
+    call()  # warm: the cascade loads once per thread
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def photos() -> dict[str, Image.Image]:
+    """The sample at 320×320, in a 640×480 photo, and in a 4000×3000 (12 MP) one."""
+    with Image.open(SAMPLE) as sample:
+        sample = sample.convert("RGB")
+    made = {"320x320 (the example)": sample}
+    for size, face_side in (((640, 480), 480), ((4000, 3000), 3000)):
+        photo = Image.new("RGB", size, (90, 90, 100))
+        photo.paste(sample.resize((face_side, face_side), Image.Resampling.BICUBIC),
+                    ((size[0] - face_side) // 2, 0))
+        made[f"{size[0]}x{size[1]}"] = photo
+    return made
+
+
+def _png_bytes(picture: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def run(repeat: int) -> list[str]:
+    lines = []
+    for name, photo in photos().items():
+        faces = len(emojify(photo).faces)
+        latency = _median_ms(lambda: emojify(photo), repeat)
+        output = emojify(photo).image
+        encode = _median_ms(lambda: _png_bytes(output), max(3, repeat // 3))
+        lines.append(f"{name:22s} faces {faces}  emojify {latency:7.1f} ms  "
+                     f"PNG encode {encode:7.1f} ms ({len(_png_bytes(output)) / 1e6:.2f} MB)  "
+                     f"-> {1000 / latency:5.1f} photos/s")
+    try:
+        from .model import FaceEmojiInput, FaceEmojiModel
+    except ImportError as error:
+        lines.append(f"model class: not measured ({error})")
+        return lines
+    model = FaceEmojiModel()
+    data = FaceEmojiInput().load(FaceEmojiModel.examples[0])
+    lines.append(f"model.predict on the loaded example: {_median_ms(lambda: model.predict(data), repeat):.1f} ms")
+    items = [data] * 32
+    started = time.perf_counter()
+    model.predict_batch(items)
+    lines.append(f"model.predict_batch of 32 examples: {32 / (time.perf_counter() - started):.1f} photos/s")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    print("\n".join(run(args.repeat)))
+
+
+if __name__ == "__main__":
+    main()
