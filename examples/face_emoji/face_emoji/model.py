@@ -10,7 +10,7 @@ from model_service import MLModel
 from model_service.media import Image
 
 from .emoji import CHOICES
-from .pipeline import emojify
+from .pipeline import OUTPUT_SIDE, emojify
 
 EXAMPLE_PHOTO = Path(__file__).resolve().parent / "samples" / "astronaut.jpg"
 # 7 MB of photo is 9.3 MB as base64 in JSON, inside the service's 10 MiB body limit, so the same
@@ -33,7 +33,7 @@ class FaceEmojiInput(Schema):
 
 
 class FaceBox(Schema):
-    """Where a face was found, in pixels of the upright photo."""
+    """Where a face was found, in pixels of the returned picture."""
 
     x = fields.Integer(required=True, validate=validate.Range(min=0),
                        metadata={"description": "Left edge, in pixels."})
@@ -44,8 +44,11 @@ class FaceBox(Schema):
 
 
 class FaceEmojiOutput(Schema):
-    image = Image(required=True, formats=("png",),
-                  metadata={"description": "The photo with an emoji over each face."})
+    # A 2048 px RGBA PNG of pure noise is 16.8 MB: the limit holds for any photo.
+    image = Image(required=True, formats=("png",), max_bytes=20_000_000,
+                  max_pixels=OUTPUT_SIDE * OUTPUT_SIDE,
+                  metadata={"description": "The photo with an emoji over each face, as a PNG "
+                                           f"at most {OUTPUT_SIDE} px on its long side."})
     faces = fields.Integer(required=True, validate=validate.Range(min=0),
                            metadata={"description": "How many faces were found."})
     boxes = fields.List(fields.Nested(FaceBox), required=True,

@@ -103,3 +103,20 @@ def test_a_face_at_the_edge_gets_a_clipped_emoji(astronaut):
 def test_emoji_square_is_larger_than_the_face_and_sits_a_little_higher():
     left, top, side = emoji_square(Box(100, 100, 100, 100))
     assert side == 135 and left == 82 and top < 100 - (135 - 100) / 2
+
+
+def test_a_large_photo_comes_back_reduced_with_boxes_in_its_pixels(astronaut):
+    photo = Image.new("RGB", (4000, 3000), (90, 90, 100))
+    photo.paste(astronaut.resize((3000, 3000), Image.Resampling.BICUBIC), (500, 0))
+    result = emojify(photo)
+    assert result.image.size == (2048, 1536)
+    (face,) = result.faces
+    (small,) = emojify(astronaut).faces
+    scale = 1536 / 320  # the astronaut is 3000 px of 4000 and 1536 of 2048
+    assert abs(face.width - small.width * scale) < 0.1 * face.width
+    assert abs(face.x - (256 + small.x * scale)) < 0.1 * face.width
+
+
+def test_the_size_limit_can_be_lifted(astronaut):
+    photo = astronaut.resize((2100, 2100), Image.Resampling.BICUBIC)
+    assert emojify(photo, max_side=None).image.size == (2100, 2100)
