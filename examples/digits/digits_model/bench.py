@@ -60,11 +60,13 @@ def run(repeat: int, batch: int) -> list[str]:
         return lines
     model = DigitsModel()
     data = DigitsInput().load(DigitsModel.examples[0])
-    lines.append(f"model.predict on the loaded example: {Timing(lambda: model.predict(data), repeat):.2f}")
+    predict = Timing(lambda: model.predict(data), repeat)
+    lines.append(f"model.predict on the loaded example: {predict:.2f}")
     items = [data] * batch
     started = time.perf_counter()
     model.predict_batch(items)
-    lines.append(f"model.predict_batch of {batch}: {batch / (time.perf_counter() - started):.0f} pictures/s")
+    rate = batch / (time.perf_counter() - started)
+    lines.append(f"model.predict_batch of {batch}: {rate:.0f} pictures/s")
     return lines
 
 

@@ -1,4 +1,4 @@
-"""The digit reader as an ``MLModel``: a picture of one digit in, the digit and its probabilities out."""
+"""The digit reader as an ``MLModel``: a picture of a digit in, the digit and probabilities out."""
 from __future__ import annotations
 
 import base64

@@ -37,7 +37,7 @@ def _sixteen_bit_to_eight(image: Image.Image) -> Image.Image:
 
 
 def grayscale(image: Image.Image) -> np.ndarray:
-    """Return the picture as floats in [0, 1] (0 black), upright, transparency flattened onto white."""
+    """Return the picture as floats in [0, 1] (0 black), upright, transparency made white."""
     image = ImageOps.exif_transpose(image)  # the service has done it; a no-op then
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         rgba = image.convert("RGBA")
@@ -87,7 +87,7 @@ def fill_box(amount: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
 
 
 def normalise_strokes(bitmap: np.ndarray, target: float = TARGET_COVERAGE) -> np.ndarray:
-    """Thicken (or thin) a boolean bitmap's strokes a pixel at a time towards ``target`` coverage."""
+    """Thicken (or thin) a boolean bitmap's strokes a pixel at a time towards ``target``."""
     image = Image.fromarray(bitmap.astype(np.uint8) * 255, mode="L")
     coverage = bitmap.mean()
     grow = coverage < target

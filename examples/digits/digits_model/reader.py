@@ -1,4 +1,4 @@
-"""Read digits from pictures with a trained classifier: the model's whole logic, without the service."""
+"""Read digits from pictures with a trained classifier: the model's logic, without the service."""
 from __future__ import annotations
 
 import functools

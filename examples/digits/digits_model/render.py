@@ -37,7 +37,7 @@ def data_digit(pixels: np.ndarray, scale: int = 8, canvas: tuple[int, int] | Non
 def font_digit(digit: int, size: int = 48, stroke: int = 0, canvas: tuple[int, int] = (96, 96),
                offset: tuple[int, int] = (0, 0), angle: float = 0.0,
                dark_on_light: bool = True) -> Image.Image:
-    """Type ``digit`` in Pillow's bundled font, centred (plus ``offset``), turned ``angle`` degrees."""
+    """Type ``digit`` in Pillow's bundled font, centred (plus ``offset``), turned ``angle``°."""
     font = ImageFont.load_default(size=size)
     ink, paper = (BLACK, WHITE) if dark_on_light else (WHITE, BLACK)
     picture = Image.new("L", canvas, paper)
@@ -100,7 +100,8 @@ def pen_digit(digit: int, size: int = 96, width: float = 0.08, angle: float = 0.
     return picture
 
 
-def rendered_data_set(images: np.ndarray, targets: np.ndarray, seed: int = 0) -> Iterator[Rendering]:
+def rendered_data_set(images: np.ndarray, targets: np.ndarray,
+                      seed: int = 0) -> Iterator[Rendering]:
     """Yield each 8×8 digit as a picture of random size, position and polarity."""
     rng = np.random.default_rng(seed)
     for pixels, target in zip(images, targets):
@@ -133,14 +134,15 @@ def font_set(seed: int = 0) -> Iterator[Rendering]:
 
 
 def pen_set(count: int = 30, seed: int = 0) -> Iterator[Rendering]:
-    """Yield ``count`` pen-drawn pictures of each digit, each with its own slant, width and wobble."""
+    """Yield ``count`` pen-drawn pictures of each digit, each its own slant, width and wobble."""
     rng = np.random.default_rng(seed)
     for digit in range(10):
         for _ in range(count):
             yield Rendering(
                 pen_digit(digit, size=int(rng.integers(40, 200)),
                           width=float(rng.uniform(0.03, 0.12)), angle=float(rng.uniform(-10, 10)),
-                          shear=float(rng.uniform(-0.25, 0.25)), squeeze=float(rng.uniform(0.7, 1.1)),
+                          shear=float(rng.uniform(-0.25, 0.25)),
+                          squeeze=float(rng.uniform(0.7, 1.1)),
                           wobble=float(rng.uniform(0.0, 0.02)), rng=rng),
                 digit,
             )

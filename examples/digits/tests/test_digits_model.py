@@ -1,4 +1,4 @@
-"""The model class and the service around it (DESIGN §1.1); skipped until model_service.media exists."""
+"""The model class and the service around it (DESIGN §1.1); skipped without model_service.media."""
 from __future__ import annotations
 
 import base64

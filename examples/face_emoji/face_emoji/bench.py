@@ -73,11 +73,13 @@ def run(repeat: int) -> list[str]:
         return lines
     model = FaceEmojiModel()
     data = FaceEmojiInput().load(FaceEmojiModel.examples[0])
-    lines.append(f"model.predict on the loaded example: {Timing(lambda: model.predict(data), repeat):.1f}")
+    predict = Timing(lambda: model.predict(data), repeat)
+    lines.append(f"model.predict on the loaded example: {predict:.1f}")
     items = [data] * 32
     started = time.perf_counter()
     model.predict_batch(items)
-    lines.append(f"model.predict_batch of 32 examples: {32 / (time.perf_counter() - started):.1f} photos/s")
+    rate = 32 / (time.perf_counter() - started)
+    lines.append(f"model.predict_batch of 32 examples: {rate:.1f} photos/s")
     return lines
 
 

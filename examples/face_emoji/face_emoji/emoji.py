@@ -1,4 +1,4 @@
-"""Emoji drawn from shapes with Pillow (no font or picture files), at any size, transparent around."""
+"""Emoji drawn from shapes with Pillow (no font or picture files), any size, transparent around."""
 from __future__ import annotations
 
 import functools

@@ -57,7 +57,7 @@ def _cascade() -> cv2.CascadeClassifier:
     return cascade
 
 
-def _grey(image: Image.Image) -> Image.Image:
+def eight_bit_grey(image: Image.Image) -> Image.Image:
     """Return an 8-bit greyscale copy, whatever the mode (16-bit PNGs are scaled, not clipped)."""
     if image.mode.startswith("I"):
         values = np.asarray(image.convert("I"), dtype=np.float64)
@@ -68,7 +68,7 @@ def _grey(image: Image.Image) -> Image.Image:
 
 def detection_copy(image: Image.Image, side: int = DETECTION_SIDE) -> tuple[np.ndarray, float]:
     """Return a greyscale, contrast-equalised copy at most ``side`` px long and its scale."""
-    grey = _grey(image)
+    grey = eight_bit_grey(image)
     scale = min(1.0, side / max(grey.size))
     if scale < 1.0:
         size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
@@ -86,7 +86,7 @@ def _drop_nested(boxes: list[Box]) -> list[Box]:
 
 
 def find_faces(image: Image.Image) -> list[Box]:
-    """Return the frontal faces in ``image`` (upright per its EXIF), left to right, in its pixels."""
+    """Return the frontal faces in ``image`` (made upright by its EXIF), left to right."""
     image = ImageOps.exif_transpose(image)  # the service has done it; a no-op then
     grey, scale = detection_copy(image)
     found = _cascade().detectMultiScale(grey, scaleFactor=SCALE_FACTOR,

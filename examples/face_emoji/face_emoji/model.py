@@ -1,4 +1,4 @@
-"""Face → emoji as an ``MLModel``: a photo in, the photo with an emoji over every face out (PNG)."""
+"""Face -> emoji as an ``MLModel``: a photo in, the photo with an emoji over each face out (PNG)."""
 from __future__ import annotations
 
 import base64

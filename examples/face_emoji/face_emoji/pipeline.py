@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 from .emoji import choice_for, render
-from .faces import Box, _grey, find_faces
+from .faces import Box, eight_bit_grey, find_faces
 
 # A Haar box runs from the brows to the mouth; the emoji covers the head, forehead to chin,
 # so it is larger than the box and sits a little higher.
@@ -32,7 +32,7 @@ def upright_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         return image.convert("RGBA")
     if image.mode.startswith("I"):
-        image = _grey(image)
+        image = eight_bit_grey(image)
     return image.convert("RGB")
 
 
