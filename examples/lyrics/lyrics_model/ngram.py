@@ -50,8 +50,9 @@ class CharNgramModel:
             min_context_count: int = 2) -> "CharNgramModel":
         """Count ``text``'s n-grams up to ``order`` characters (``order - 1`` of context).
 
-        Contexts seen fewer than ``min_context_count`` times are dropped (a context seen once
-        only ever repeats the corpus; dropping them shrinks the tables about threefold).
+        Contexts seen fewer than ``min_context_count`` times are dropped: a context seen once only
+        ever repeats the corpus, and dropping them halves the saved tables at order 8 for 0.005
+        bits per character on held-out text.
         """
         alphabet = "".join(sorted(set(text)))
         base = len(alphabet) + 1
@@ -106,7 +107,7 @@ class CharNgramModel:
         np.savez_compressed(
             file, format_version=FORMAT_VERSION, alphabet=np.array(self.alphabet),
             order=self.order, discount=self.discount,
-            # Key gaps instead of keys: small numbers compress far better (1.1 MB less at order 8).
+            # Gaps between sorted keys compress better than the keys (1.35 MB instead of 1.47).
             key_gaps=np.diff(self.keys, prepend=0), widths=self.widths.astype(np.uint32),
             chars=self.chars.astype(np.uint8), counts=self.counts.astype(np.uint32),
         )
