@@ -50,7 +50,7 @@ def test_make_demo_serves_every_example_with_iris(demo):
     models = {m["qualified_name"]: m["status"]
               for m in requests.get(f"{demo.url}/api/models").json()["models"]}
     assert models["iris_model"] == "ready"
-    assert {"face_emoji", "digits"} <= set(models)
+    assert {"face_emoji", "digits", "sentiment", "lyrics"} <= set(models)
     assert all(status == "ready" for status in models.values()), models
 
 
@@ -90,7 +90,33 @@ def test_digits_reads_the_shipped_seven(demo):
     assert answer.status_code == 200 and answer.json()["digit"] == 7
 
 
-@pytest.mark.parametrize("name", ["face_emoji", "digits"])
+def test_sentiment_scores_a_batch_and_refuses_a_number(demo):
+    answer = requests.post(f"{demo.url}/api/models/sentiment/predict_batch", json=[
+        {"text": "A gorgeous, witty, seductive movie.", "ref": "r1"},
+        {"text": "Arrived broken. Do not buy.", "ref": "r2"}]).json()
+    assert [(row["sentiment"], row["ref"]) for row in answer] == [("positive", "r1"),
+                                                                   ("negative", "r2")]
+    refused = requests.post(f"{demo.url}/api/models/sentiment/predict", json={"text": "1234"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"]["text"] == ["A review cannot be a number."]
+
+
+def test_lyrics_start_with_the_seed_and_repeat_with_the_same_random_seed(demo):
+    ask = {"seed": "Shall I compare thee", "length": 150, "random_seed": 2}
+    first = requests.post(f"{demo.url}/api/models/lyrics/predict", json=ask).json()
+    second = requests.post(f"{demo.url}/api/models/lyrics/predict", json=ask).json()
+    assert first["lyrics"].startswith("Shall I compare thee") and first == second
+
+
+def test_v2_serves_the_tensor_expressible_examples(demo):
+    row = {"name": "text", "datatype": "BYTES", "shape": [1], "data": ["What a lovely film."]}
+    answer = requests.post(f"{demo.url}/v2/models/sentiment/infer", json={"inputs": [row]})
+    assert answer.status_code == 200, answer.text
+    outputs = {output["name"]: output["data"] for output in answer.json()["outputs"]}
+    assert outputs["sentiment"] == ["positive"]
+
+
+@pytest.mark.parametrize("name", ["face_emoji", "digits", "sentiment", "lyrics"])
 def test_each_example_has_valid_examples_in_the_api_document(demo, name):
     document = requests.get(f"{demo.url}/api/openapi.json").json()
     operation = document["paths"][f"/api/models/{name}/predict"]["post"]
