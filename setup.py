@@ -26,6 +26,7 @@ setup(
     },
     package_data={
         "model_service.core": ["README.md"],
+        "model_service.cli": ["scaffold/*.tmpl"],
         "model_service.templates": _files_under("templates"),
         "model_service.static": _files_under("static"),
         "iris_model": ["artifacts/*"],
@@ -53,6 +54,11 @@ setup(
         "flask-swagger-ui>=5.34",
     ],
     extras_require={
+        # What the example models (examples/*) need beyond the service itself; `make demo` and
+        # `make test` install the examples' own packages beside .venv (see the Makefile).
+        "examples": [
+            "opencv-python-headless>=4.14,<5",  # face_emoji; 5.x dropped the Haar cascades
+        ],
         # Sampling profiler for a running worker: py-spy record --gil -p <worker pid>
         "profile": ["py-spy>=0.4.3"],
         "test": [
@@ -67,6 +73,8 @@ setup(
             # Open Inference Protocol (V2) clients, the ones the /v2 endpoints must satisfy
             "tritonclient[http]>=2.73",
             "open-inference-openapi>=2.0.0.1",
+            # `model-service new --from-joblib` of a pipeline fitted on a DataFrame
+            "pandas>=2.2",
         ],
     },
     entry_points={

@@ -81,8 +81,8 @@ class IrisModel(MLModel):
         {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2, "petal_width": 2.3},
     ]
 
-    def __init__(self, artifact: str | None = None, **configuration) -> None:
-        super().__init__(artifact=artifact, **configuration)
+    def __init__(self, artifact: str | None = None) -> None:
+        super().__init__(artifact=artifact)
         path = Path(artifact) if artifact else DEFAULT_ARTIFACT
         self.classifier = _load_classifier(str(path.resolve()))
         self.classes = [str(name) for name in self.classifier.classes_]

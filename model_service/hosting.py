@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 from .core import pipeline
 from .core.batching import BatchSettings
 from .core.registry import ModelRegistry
+from .core.specs import ModelSpec
 
 EXTENSION_KEY = "model_registry"
 
@@ -40,7 +41,17 @@ def load_models(app: Flask) -> None:
 
 
 def load_configured(registry: ModelRegistry, config: Mapping) -> None:
-    """Load the models named by a configuration mapping (its models file, entry-point discovery)."""
+    """Load the models named by a configuration mapping (its models file, entry-point discovery).
+
+    ``MODEL_CLASSES``, a list of ``(class, configuration)`` pairs, hosts exactly those classes
+    instead (``model_service.testing`` serves a package's own class that way).
+    """
+    classes = config.get("MODEL_CLASSES")
+    if classes is not None:
+        registry.load([ModelSpec(name=None, class_path=f"{cls.__module__}.{cls.__qualname__}",
+                                 configuration=dict(configuration), source="test",
+                                 model_class=cls) for cls, configuration in classes])
+        return
     registry.load_configured(config.get("MODEL_SERVICE_CONFIG"),
                              bool(config.get("DISCOVER_ENTRY_POINTS", True)))
 

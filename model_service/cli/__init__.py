@@ -1,4 +1,4 @@
-"""The ``model-service`` command: ``serve``, ``list``, ``openapi`` and ``predict``, a module each.
+"""The ``model-service`` command: ``serve``, ``list``, ``check``, ``new``, ``openapi``, ``predict``.
 
 ``serve`` is the production server (gunicorn, preloaded models, shared metrics, draining
 shutdown), or Flask's reloader with ``--dev``. ``list`` and ``predict`` load the models through
@@ -8,7 +8,7 @@ models file the service cannot use is one line on stderr and exit status 2, neve
 from __future__ import annotations
 
 from .group import main
-from . import list_models, openapi, predict, serve  # noqa: E402,F401  (each adds its verb)
+from . import check, list_models, new, openapi, predict, serve  # noqa: E402,F401  (each adds its verb)
 
 __all__ = ["main"]
 

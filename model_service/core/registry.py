@@ -8,8 +8,11 @@ the pipeline attaches micro-batchers that way, and the metrics record each model
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
+import sys
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -22,6 +25,7 @@ from .validation import SchemaValidator, valid_examples
 log = logging.getLogger(__name__)
 
 LoadHook = Callable[["HostedModel"], None]
+SLOW_INIT_SECONDS = 2.0  # an __init__ slower than this is logged as a warning
 
 
 @dataclass
@@ -113,6 +117,8 @@ class ModelRegistry:
         ``ConfigurationError`` for a models file the service cannot use.
         """
         configured: ModelsFile = read_models_file(models_file, self.batch_defaults)
+        if configured.path is not None:
+            _importable_beside(configured.path)
         specs = list(configured.specs)
         if discover and configured.discover_entry_points:
             names = {spec.name or self._class_name_hint(spec) for spec in specs}
@@ -152,7 +158,12 @@ class ModelRegistry:
                              class_path=spec.class_path)
         started = time.perf_counter()
         try:
-            cls = spec.entry_point.load() if spec.entry_point else import_class(spec.class_path)
+            if spec.model_class is not None:
+                cls = spec.model_class
+            elif spec.entry_point is not None:
+                cls = spec.entry_point.load()
+            else:
+                cls = import_class(spec.class_path)
             if not (isinstance(cls, type) and issubclass(cls, MLModel)):
                 raise ModelContractError(f"{spec.class_path} is not a subclass of MLModel.")
             hosted.model_class = cls
@@ -166,9 +177,16 @@ class ModelRegistry:
             hosted.examples = valid_examples(hosted.name, cls, hosted.input_validator)
             hosted.batch_settings = (spec.batching or self.batch_defaults).decide(
                 cls.overrides_predict_batch(), self.batching_mode)
+            check_configuration(cls, spec.configuration)
+            init_started = time.perf_counter()
             hosted.model = cls(**spec.configuration)
+            init_seconds = time.perf_counter() - init_started
             hosted.status, hosted.error = "ready", None
-            log.info("Loaded model %s from %s", hosted.name, spec.source)
+            if init_seconds > SLOW_INIT_SECONDS:
+                log.warning("Model %s took %.1f s in __init__; the service waits for it at every "
+                            "start", hosted.name, init_seconds)
+            log.info("Loaded model %s from %s in %.3f s", hosted.name, spec.source,
+                     time.perf_counter() - started)
         except Exception as error:  # any failure of a model package is that model's alone
             hosted.status = "failed"
             hosted.error = str(error) or type(error).__name__
@@ -200,6 +218,34 @@ class ModelRegistry:
     @property
     def all_ready(self) -> bool:
         return all(hosted.ready for hosted in self.models.values())
+
+
+def check_configuration(cls: type, configuration: dict) -> None:
+    """Refuse configuration keys that the model's ``__init__`` cannot take, naming the ones it can.
+
+    A typo (``artefact:``) would otherwise reach ``__init__`` as an unexpected keyword, or, with
+    ``**kwargs``, vanish; only an ``__init__`` that takes ``**kwargs`` accepts any key.
+    """
+    if not configuration:
+        return
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters):
+        return
+    accepted = [parameter.name for parameter in parameters
+                if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)]
+    unknown = sorted(set(configuration) - set(accepted))
+    if unknown:
+        raise ModelLoadError(
+            f"configuration key '{unknown[0]}' is not a parameter of "
+            f"{cls.__module__}.{cls.__qualname__}.__init__ (it takes: "
+            f"{', '.join(accepted) if accepted else 'no configuration'}).")
+
+
+def _importable_beside(models_file: str) -> None:
+    """Let the models file name modules that sit in its own folder (``my_model.MyModel``)."""
+    folder = str(Path(models_file).resolve().parent)
+    if folder not in sys.path:
+        sys.path.append(folder)
 
 
 def _check_entry_point_name(spec: ModelSpec, cls: type) -> None:

@@ -46,6 +46,7 @@ class ModelSpec:
     source: str = "config"
     entry_point: Any = None
     batching: BatchSettings | None = None  # None: the service's defaults decide
+    model_class: type | None = None  # the class itself, when the host was handed one (tests)
 
 
 @dataclass
