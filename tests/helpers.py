@@ -15,6 +15,9 @@ BAD_OUTPUT = {"class_path": "fixture_models.bad_output_model.BadOutputModel"}
 LOAD_FAILING = {"class_path": "fixture_models.load_failing_model.LoadFailingModel"}
 RICH = {"class_path": "fixture_models.rich_model.RichModel"}
 SCRIPT = {"class_path": "fixture_models.script_model.ScriptModel"}
+TEXT = {"class_path": "fixture_models.text_model.TextModel"}
+IMAGE = {"class_path": "fixture_models.image_model.ImageModel"}
+IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 
 
 def write_models_file(directory: Path, models: list[dict], discover: bool = False) -> Path:

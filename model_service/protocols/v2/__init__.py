@@ -11,13 +11,17 @@ if TYPE_CHECKING:
     from flask import Flask
 
 PREFIX = "/v2"
+#: Probes for the orchestrator (KServe's readiness probe), open whatever the API keys.
+PROBE_PATHS = (f"{PREFIX}/health/live", f"{PREFIX}/health/ready")
 
 
 def init_app(app: Flask) -> None:
     """Register the V2 blueprint; its errors, and unrouted ``/v2`` paths, answer ``{"error"}``."""
+    from ...ops.auth import allow_anonymous
     from ..errors import claim_paths
     from .endpoints import bp
     from .errors import error_response
 
     claim_paths(app, (PREFIX,), error_response)
+    allow_anonymous(app, PROBE_PATHS)
     app.register_blueprint(bp)
