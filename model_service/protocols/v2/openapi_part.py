@@ -231,10 +231,9 @@ def _add_model(spec: APISpec, hosted: HostedModel, mapping: TensorMapping,
     if examples:
         body["examples"] = {f"example{index + 1}": {"value": example}
                             for index, example in enumerate(examples)}
-    required = [name for name in mapping.required]
+    required = ", ".join(f"`{name}`" for name in mapping.required)
     description = (f"{hosted.description} Input tensors: {_tensor_list(mapping.inputs)}"
-                   + (f" (required: {', '.join(f'`{name}`' for name in required)})" if required
-                      else "")
+                   + (f" (required: {required})" if required else "")
                    + f". Output tensors: {_tensor_list(mapping.outputs)}.")
     spec.path(path=f"{PREFIX}/models/{hosted.name}/infer", operations={"post": {
         "operationId": operation_id,
