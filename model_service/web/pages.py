@@ -9,7 +9,6 @@ answer exactly alike.
 from __future__ import annotations
 
 import json
-import shlex
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from flask_bootstrap import Bootstrap5
@@ -25,7 +24,7 @@ from ..protocols.errors import register_error_handlers
 from .errors import html_error
 from .form_binding import bind
 from .form_parsing import locate_errors, parse_form
-from .results import result_rows
+from .display import curl_command, format_number, format_percent, js_json, output_hints, result_rows
 from .schema_view import build_tree, example_value
 
 bp = Blueprint("pages", __name__)
@@ -93,6 +92,9 @@ def predict(name: str):
 
 def _form_page(hosted: HostedModel, form, csrf: FlaskForm, *, form_errors=(), result=None,
                sent=None) -> str:
+    # Written as the page's script writes them (display.js), so a result reads the same either way.
+    hints = output_hints(build_tree(hosted.output_validator.json_schema))
+    api_url = url_for("api.predict", name=hosted.name, _external=True)
     return render_template(
         "predict.html",
         hosted=hosted,
@@ -100,9 +102,11 @@ def _form_page(hosted: HostedModel, form, csrf: FlaskForm, *, form_errors=(), re
         csrf=csrf,
         form_errors=form_errors,
         result=result,
-        result_rows=result_rows(result) if result is not None else [],
-        result_json=_pretty(result) if result is not None else "",
-        sent_json=_pretty(sent) if sent is not None else "",
+        output_hints=hints,
+        result_rows=result_rows(result, hints) if result is not None else [],
+        result_json=js_json(result, indent=2) if result is not None else "",
+        sent_json=js_json(sent, indent=2) if sent is not None else "",
+        curl=curl_command(api_url, sent) if sent is not None else "",
     )
 
 
@@ -118,10 +122,7 @@ def example_input(hosted: HostedModel, tree) -> dict:
 def curl_example(hosted: HostedModel, tree) -> str:
     """A ``curl`` command that makes one prediction against this server, ready to paste."""
     url = url_for("api.predict", name=hosted.name, _external=True)
-    body = json.dumps(example_input(hosted, tree), ensure_ascii=False)
-    return (f"curl -X POST {shlex.quote(url)} \\\n"
-            f"  -H 'Content-Type: application/json' \\\n"
-            f"  -d {shlex.quote(body)}")
+    return curl_command(url, example_input(hosted, tree))
 
 
 @bp.app_context_processor
@@ -136,6 +137,8 @@ def site_context() -> dict:
 
 
 bp.add_app_template_filter(json_text, "json_text")
+bp.add_app_template_filter(format_number, "number")
+bp.add_app_template_filter(format_percent, "percent")
 
 
 def init_app(app: Flask) -> None:

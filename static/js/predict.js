@@ -205,32 +205,13 @@
     (firstInvalid || formErrors).focus();
   }
 
-  function resultRows(value, path, out) {
-    if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length) {
-      Object.keys(value).forEach((key) => resultRows(value[key], path ? path + "." + key : key, out));
-    } else {
-      out.push([path || "result", typeof value === "string" ? value : JSON.stringify(value)]);
-    }
-    return out;
-  }
+  // The rows, rounding and charts of display.js: the same rules as the server's display.py.
+  const display = window.ModelServiceDisplay;
+  const hints = JSON.parse(result.dataset.hints || "{}");
 
   function showResult(prediction) {
-    const body = document.getElementById("result-rows");
-    body.replaceChildren(...resultRows(prediction, "", []).map(([path, text]) => {
-      const row = document.createElement("tr");
-      const head = document.createElement("th");
-      head.scope = "row";
-      head.className = "fw-normal";
-      const code = document.createElement("code");
-      code.className = "text-break";
-      code.textContent = path;
-      head.append(code);
-      const cell = document.createElement("td");
-      cell.className = "text-break";
-      cell.textContent = text;
-      row.append(head, cell);
-      return row;
-    }));
+    const rows = display.resultRows(prediction, hints);
+    document.getElementById("result-rows").replaceChildren(...rows.map(display.renderRow));
     document.getElementById("result-json").textContent = JSON.stringify(prediction, null, 2);
     result.hidden = false;
     document.getElementById("result-heading").focus();
@@ -238,7 +219,9 @@
 
   function showRequest(body) {
     document.getElementById("request-json").textContent = JSON.stringify(body, null, 2);
+    document.getElementById("curl-command").textContent = display.curl(form.dataset.curlUrl, body);
     document.getElementById("request-body").hidden = false;
+    document.getElementById("request-curl").hidden = false;
   }
 
   // --- Submitting through the JSON API -----------------------------------------------------

@@ -22,7 +22,7 @@ def test_catalog_lists_every_model_with_its_version_status_and_description(page,
     expect(iris.locator(".status-badge")).to_have_text("ready")
     expect(iris.locator(".model-version")).to_have_text("1.0.0")
     expect(iris).to_contain_text("Predicts the species of an iris flower")
-    expect(page.locator("article.model-card")).to_have_count(5)
+    expect(page.locator("article.model-card")).to_have_count(6)
 
 
 def test_catalog_shows_why_a_model_failed_and_offers_no_form_for_it(page, site):

@@ -103,7 +103,7 @@ def test_a_post_without_a_csrf_token_predicts_nothing_and_keeps_the_values(pages
     html = response.get_data(as_text=True)
     assert "The form had expired" in html
     assert 'value="13" id="f-value" name="value"' in html
-    assert '<section id="result" aria-labelledby="result-heading" aria-live="polite" hidden>' in html
+    assert re.search(r'<section id="result"[^>]* hidden>', html)
 
 
 def test_a_post_with_a_forged_csrf_token_is_refused(pages):
