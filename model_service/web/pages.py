@@ -22,8 +22,9 @@ from ..core.values import json_text
 from ..hosting import get_registry
 from ..protocols.errors import register_error_handlers
 from .errors import html_error
-from .form_binding import bind
+from .form_binding import bind, form_values
 from .form_parsing import locate_errors, parse_form
+from .messages import FIELDS_NEED_ATTENTION, MESSAGE_RULES, errors_in_words
 from .display import curl_command, format_number, format_percent, js_json, output_hints, result_rows
 from .schema_view import build_tree, example_value
 
@@ -70,7 +71,15 @@ def predict(name: str):
     tree = build_tree(hosted.input_validator.json_schema)
     csrf = CSRFForm()
     if request.method == "GET":
-        return _form_page(hosted, bind(tree), csrf)
+        asked = request.args.get("example")
+        if asked is None:
+            return _form_page(hosted, bind(tree), csrf)
+        example = _example(hosted, asked)
+        if example is None:
+            count = len(hosted.examples)
+            return html_error(404, f"Model '{hosted.name}' has no example {asked[:40]!r}; it has "
+                                   f"{count} example{'' if count == 1 else 's'}.")
+        return _form_page(hosted, bind(tree, form_values(tree, example)), csrf, example=asked)
 
     status, errors, form_errors, result, sent = 200, {}, [], None, None
     if not csrf.validate():
@@ -81,8 +90,9 @@ def predict(name: str):
         try:
             result = pipeline.run_predict(hosted, pipeline.validate_one(hosted, sent))
         except ValidationFailed as error:
-            errors = locate_errors(error.errors, locations)
-            status, form_errors = error.status, [error.detail] + errors.pop("", [])
+            # In people's words on the page; the API says it exactly (web/messages.py).
+            errors = locate_errors(errors_in_words(error.errors), locations)
+            status, form_errors = error.status, [FIELDS_NEED_ATTENTION] + errors.pop("", [])
         except ModelFailure as error:
             status, form_errors = error.status, [error.detail]
     page = _form_page(hosted, bind(tree, request.form, errors), csrf, form_errors=form_errors,
@@ -90,8 +100,15 @@ def predict(name: str):
     return page, status
 
 
+def _example(hosted: HostedModel, asked: str):
+    """The example ``?example=N`` names (counted from 1, as the page lists them), or None."""
+    if asked.isascii() and asked.isdigit() and 1 <= int(asked) <= len(hosted.examples):
+        return hosted.examples[int(asked) - 1]
+    return None
+
+
 def _form_page(hosted: HostedModel, form, csrf: FlaskForm, *, form_errors=(), result=None,
-               sent=None) -> str:
+               sent=None, example=None) -> str:
     # Written as the page's script writes them (display.js), so a result reads the same either way.
     hints = output_hints(build_tree(hosted.output_validator.json_schema))
     api_url = url_for("api.predict", name=hosted.name, _external=True)
@@ -107,6 +124,9 @@ def _form_page(hosted: HostedModel, form, csrf: FlaskForm, *, form_errors=(), re
         result_json=js_json(result, indent=2) if result is not None else "",
         sent_json=js_json(sent, indent=2) if sent is not None else "",
         curl=curl_command(api_url, sent) if sent is not None else "",
+        example=example,
+        message_rules=MESSAGE_RULES,
+        fields_need_attention=FIELDS_NEED_ATTENTION,
     )
 
 

@@ -190,9 +190,27 @@
     }
   }
 
+  // Messages in people's words: the rules of model_service/web/messages.py, sent by the server.
+  const messageRules = JSON.parse(form.dataset.messages || "[]").map(
+    ([pattern, template]) => [new RegExp(pattern), template]);
+
+  function tidy(text) {
+    const number = Number(text);
+    return NUMBER.test(text) && Number.isFinite(number) ? String(number) : text;
+  }
+
+  function inWords(message) {
+    for (const [pattern, template] of messageRules) {
+      const match = pattern.exec(message);
+      if (match) return template.replace(/\{(\d)\}/g, (_, group) => tidy(match[Number(group)]));
+    }
+    return message;
+  }
+
   function showErrors(problem, locations) {
-    const general = [problem.detail || "The input was not accepted."];
-    flatten(problem.errors || {}, [], []).forEach(([path, message]) => {
+    const general = [form.dataset.fieldsMessage];
+    flatten(problem.errors || {}, [], []).forEach(([path, original]) => {
+      const message = inWords(original);
       let at = path.length;
       while (at > 0 && !locations.has(JSON.stringify(path.slice(0, at)))) at -= 1;
       const field = locations.get(JSON.stringify(path.slice(0, at)));

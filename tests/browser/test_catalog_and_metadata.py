@@ -61,9 +61,9 @@ def test_iris_metadata_shows_each_field_with_type_constraints_and_description(pa
         "Predicts the species of an iris flower from four measurements.")
     expect(page.locator("dd.model-version")).to_have_text("1.0.0")
     sepal = row(page, "Input fields", "sepal_length")
-    expect(sepal.locator("td").nth(0)).to_have_text("number")
+    expect(sepal.locator("td").nth(0)).to_have_text("number, in cm")
     expect(sepal.locator("td").nth(1)).to_have_text("yes")
-    expect(sepal.locator("td").nth(2)).to_have_text("from 0.0 to 20.0")
+    expect(sepal.locator("td").nth(2)).to_have_text("from 0 to 20")
     expect(sepal.locator("td").nth(4)).to_have_text("Sepal length in cm (typically 4.3 to 7.9).")
     expect(row(page, "Output fields", "species").locator("td").nth(2)).to_have_text(
         "one of: setosa, versicolor, virginica")

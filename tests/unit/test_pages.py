@@ -5,7 +5,9 @@ import pytest
 
 from helpers import ECHO, IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT
 from fixture_models.echo_model import EchoModel
+from model_service.core.values import text_to_value
 from model_service.web.form_parsing import parse_form
+from model_service.web.messages import in_words
 from model_service.web.schema_view import build_tree
 from model_service.core.validation import model_json_schemas
 
@@ -83,18 +85,34 @@ def test_the_form_predicts_through_the_api_code_path(pages):
 @pytest.mark.parametrize("fields", [
     {"value": "150"}, {"value": "1.5"}, {"value": "abc"}, {"value": ""}, {"label": "x" * 11},
 ])
-def test_the_form_and_the_api_reject_the_same_input_with_the_same_messages(pages, fields):
+def test_the_form_says_in_words_what_the_api_says_exactly(pages, fields):
     form = {"value": "", "label": "", **fields}
     response = post_form(pages, "echo_model", form)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
+    assert "Some fields need attention." in html
     schema, _ = model_json_schemas("echo_model", EchoModel)
     body, _ = parse_form(build_tree(schema), form)
     api = pages.post("/api/models/echo_model/predict", json=body)
     assert api.status_code == 422
     for field, messages in api.get_json()["errors"].items():
         for message in messages:
-            assert f"<div>{message}</div>" in html.replace("&#39;", "'"), (field, message)
+            assert f"<div>{in_words(message)}</div>" in html.replace("&#39;", "'"), (field, message)
+
+
+@pytest.mark.parametrize("value, api_message, page_message", [
+    ("150", "Must be less than or equal to 100.", "Must be at most 100."),
+    ("1.5", "Not a valid value: expected an integer, got a number.", "Must be a whole number."),
+    ("1e", "Not a valid value: expected an integer, got a string.", "Must be a whole number."),
+    ("", "Missing data for required field.", "Required."),
+])
+def test_a_page_message_is_in_peoples_words_while_the_api_keeps_its_own(pages, value,
+                                                                        api_message, page_message):
+    html = post_form(pages, "echo_model", {"value": value}).get_data(as_text=True)
+    assert f"<div>{page_message}</div>" in html and api_message not in html
+    body = {"value": text_to_value("integer", value)} if value else {}
+    assert pages.post("/api/models/echo_model/predict", json=body).get_json()["errors"] == {
+        "value": [api_message]}
 
 
 def test_a_post_without_a_csrf_token_predicts_nothing_and_keeps_the_values(pages):
