@@ -25,6 +25,7 @@ from .errors import html_error
 from .form_binding import bind, form_values
 from .form_parsing import locate_errors, parse_form
 from .messages import FIELDS_NEED_ATTENTION, MESSAGE_RULES, errors_in_words
+from .catalog_view import catalog_cards, matches
 from .display import curl_command, format_number, format_percent, js_json, output_hints, result_rows
 from .schema_view import build_tree, example_value
 
@@ -42,8 +43,10 @@ class CSRFForm(FlaskForm):
 @bp.get("/")
 def catalog():
     """List every hosted model with its status and links to its pages."""
-    models = get_registry(current_app).all()
-    return render_template("catalog.html", models=models)
+    cards = catalog_cards(get_registry(current_app).all())
+    query = request.args.get("q", "").strip()[:200]
+    shown = {card.hosted.name for card in cards if matches(card, query)}
+    return render_template("catalog.html", cards=cards, shown=shown, query=query)
 
 
 @bp.get("/models/<name>/metadata")

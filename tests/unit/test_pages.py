@@ -142,3 +142,28 @@ def test_metadata_page_shows_the_same_schema_as_the_api(pages):
     api = pages.get("/api/models/rich_model/metadata").get_json()
     assert api["input_schema"]["title"] in html
     assert 'data-path="address.city"' in html and 'data-path="tags"' in html
+
+
+def test_catalog_is_sorted_by_display_name_and_filtered_by_the_query(pages):
+    html = pages.get("/").get_data(as_text=True)
+    order = re.findall(r'data-model="([a-z_]+)"', html)
+    assert order.index("echo_model") < order.index("iris_model") < order.index("rich_model")
+    assert ">6 models<" in html
+    filtered = pages.get("/?q=DOUBLES").get_data(as_text=True)
+    assert ">1 of 6 models<" in filtered
+    visible = re.findall(r'<li class="col" data-search="[^"]*">\s*<article[^>]*data-model="([a-z_]+)"',
+                         filtered)
+    assert visible == ["echo_model"]
+
+
+def test_a_card_sums_up_inputs_by_kind_and_names_the_outputs():
+    from model_service.web.catalog_view import input_words, output_words
+
+    tree = build_tree({"type": "object", "properties": {
+        "a": {"type": "integer"}, "b": {"type": "number"}, "c": {"type": "boolean"},
+        "d": {"type": "string", "maxLength": 1000}, "e": {"enum": ["x", "y"]}}})
+    assert input_words(tree) == "2 numbers, a yes/no, a long text and a choice"
+    outputs = build_tree({"type": "object", "properties": {
+        key: {"type": "number"} for key in ("userID", "score", "label_text", "x")}})
+    assert output_words(outputs) == "user ID, score and 2 more"
+    assert input_words(build_tree({"type": "object", "properties": {}})) == "nothing"
