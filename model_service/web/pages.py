@@ -21,7 +21,7 @@ from ..core.validation import model_json_schemas
 from ..core.values import json_text
 from ..hosting import get_registry
 from ..protocols.errors import register_error_handlers
-from .errors import html_error
+from .errors import current_request_id, html_error
 from .form_binding import bind, form_values
 from .form_parsing import locate_errors, parse_form
 from .messages import FIELDS_NEED_ATTENTION, MESSAGE_RULES, errors_in_words
@@ -34,6 +34,10 @@ register_error_handlers(bp, html_error)
 
 EXPIRED_FORM = ("The form had expired, so nothing was sent to the model. "
                 "Check the values and submit again.")
+
+
+# Under a failure only the log explains: the id that finds it there (predict.js gets this too).
+REQUEST_ID_NOTE = "Request id {}: quote it when you report this."
 
 
 class CSRFForm(FlaskForm):
@@ -98,6 +102,8 @@ def predict(name: str):
             status, form_errors = error.status, [FIELDS_NEED_ATTENTION] + errors.pop("", [])
         except ModelFailure as error:
             status, form_errors = error.status, [error.detail]
+            if current_request_id():
+                form_errors.append(REQUEST_ID_NOTE.format(current_request_id()))
     page = _form_page(hosted, bind(tree, request.form, errors), csrf, form_errors=form_errors,
                       result=result, sent=sent)
     return page, status
@@ -130,6 +136,7 @@ def _form_page(hosted: HostedModel, form, csrf: FlaskForm, *, form_errors=(), re
         example=example,
         message_rules=MESSAGE_RULES,
         fields_need_attention=FIELDS_NEED_ATTENTION,
+        request_id_note=REQUEST_ID_NOTE,
     )
 
 

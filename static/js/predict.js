@@ -264,7 +264,12 @@
       if (response.ok) showResult(answer);
       else if (response.status === 422 && answer) showErrors(answer, locations);
       else {
-        showFormErrors([(answer && answer.detail) || `The service answered ${response.status}.`]);
+        const messages = [(answer && answer.detail) || `The service answered ${response.status}.`];
+        const requestId = (answer && answer.request_id) || response.headers.get("X-Request-ID");
+        if (response.status >= 500 && requestId) {
+          messages.push(form.dataset.requestIdNote.replace("{}", requestId));
+        }
+        showFormErrors(messages);
         formErrors.focus();
       }
     } catch (error) {

@@ -167,3 +167,11 @@ def test_a_card_sums_up_inputs_by_kind_and_names_the_outputs():
         key: {"type": "number"} for key in ("userID", "score", "label_text", "x")}})
     assert output_words(outputs) == "user ID, score and 2 more"
     assert input_words(build_tree({"type": "object", "properties": {}})) == "nothing"
+
+
+@pytest.mark.parametrize("path", ["/no/such/page", "/models/nope/predict",
+                                  "/models/load_failing_model/predict"])
+def test_error_pages_show_the_request_id_they_answer_with(pages, path):
+    response = pages.get(path)
+    request_id = response.headers["X-Request-ID"]
+    assert f'<code class="request-id text-break">{request_id}</code>' in response.get_data(as_text=True)
