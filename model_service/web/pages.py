@@ -173,5 +173,8 @@ bp.add_app_template_filter(format_percent, "percent")
 
 def init_app(app: Flask) -> None:
     """Register the pages (errors as HTML pages) and serve Bootstrap from our own origin."""
+    from . import batch  # it builds on this module's form and messages
+
     Bootstrap5(app)  # BOOTSTRAP_SERVE_LOCAL: no other origin
     app.register_blueprint(bp)
+    app.register_blueprint(batch.bp)

@@ -1,4 +1,5 @@
 """The HTML pages through Flask's test client: statuses, escaping, CSRF, and parity with the API."""
+import io
 import re
 
 import pytest
@@ -175,3 +176,80 @@ def test_error_pages_show_the_request_id_they_answer_with(pages, path):
     response = pages.get(path)
     request_id = response.headers["X-Request-ID"]
     assert f'<code class="request-id text-break">{request_id}</code>' in response.get_data(as_text=True)
+
+
+# --- the batch page ------------------------------------------------------------------------
+
+IRIS_CSV = ("sepal_length,sepal_width,petal_length,petal_width\n"
+            "5.1,3.5,1.4,0.2\n1e,3.0,5.2,2.3\n6.7,3.0,5.2,\n")
+
+
+def post_batch(client, name, token=True, **fields):
+    path = f"/models/{name}/batch"
+    data = dict(fields)
+    if token:
+        data["csrf_token"] = csrf_token(client, path)
+    return client.post(path, data=data, content_type="multipart/form-data")
+
+
+def test_a_batch_file_is_shown_with_each_bad_rows_errors_by_field(pages):
+    response = post_batch(pages, "iris_model", file=(io.BytesIO(IRIS_CSV.encode()), "rows.csv"))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert re.search(r"1 of 3 rows predicted; <strong>2 need attention</strong>", html)
+    assert re.search(r'<li data-row="2">Row 2: <span[^>]*>sepal_length: Not a number\.</span>', html)
+    assert re.search(r'<li data-row="3">Row 3: <span[^>]*>petal_width: Required\.</span>', html)
+    assert '<tr data-row="1">' in html and '<tr data-row="2" class="table-danger">' in html
+    assert 'download="iris_model-predictions.csv"' in html and 'href="data:text/csv;base64,' in html
+
+
+@pytest.mark.parametrize("output, media_type, first", [
+    ("csv", "text/csv", "row,sepal_length,sepal_width,petal_length,petal_width,species,"),
+    ("jsonl", "application/x-ndjson", '{"row":1,"input":{"sepal_length":5.1,'),
+])
+def test_a_batch_can_be_answered_as_a_download(pages, output, media_type, first):
+    response = post_batch(pages, "iris_model", output=output,
+                          file=(io.BytesIO(IRIS_CSV.encode()), "rows.csv"))
+    assert response.status_code == 200 and response.mimetype == media_type
+    extension = "csv" if output == "csv" else "jsonl"
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="iris_model-predictions.{extension}"')
+    body = response.get_data(as_text=True)
+    assert body.startswith(first) and len(body.splitlines()) == (4 if output == "csv" else 3)
+    if output == "csv":
+        assert body.splitlines()[2].endswith(",sepal_length: Not a number.")
+
+
+def test_pasted_rows_are_read_like_a_file_and_kept_in_the_form(pages):
+    pasted = '{"value": 2}\r\n{"value": "x"}\r\n'
+    html = post_batch(pages, "echo_model", rows=pasted).get_data(as_text=True)
+    assert "1 of 2 rows predicted" in html and "value: Must be a whole number." in html
+    assert '{&#34;value&#34;: 2}' in html  # the textarea keeps what was pasted
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"rows": "  \n"}, "Choose a file or paste some rows first."),
+    ({"rows": '{"value": 1}', "format": "json"}, "A .json input must hold a JSON array"),
+    ({"file": (io.BytesIO(b"value\n\xff\xfe\n"), "rows.csv")}, "not UTF-8 text"),
+    ({"rows": "value\n"}, "holds no rows"),
+])
+def test_a_batch_without_readable_rows_says_what_to_do(pages, fields, message):
+    response = post_batch(pages, "echo_model", **fields)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_batch_post_needs_its_csrf_token(pages):
+    response = post_batch(pages, "raising_model", token=False, rows='{"value": 13}')
+    assert response.status_code == 400 and "The form had expired" in response.get_data(as_text=True)
+
+
+def test_pasted_rows_over_the_form_field_limit_are_told_to_come_as_a_file(make_app):
+    client = make_app([ECHO], MAX_FORM_MEMORY_SIZE=1000).test_client()
+    response = post_batch(client, "echo_model", rows='{"value": 1}\n' * 200)
+    assert response.status_code == 413
+    assert "Pasted rows are limited to 1000 bytes" in response.get_data(as_text=True)
+
+
+def test_the_batch_page_of_a_failed_model_is_a_503(pages):
+    assert pages.get("/models/load_failing_model/batch").status_code == 503
