@@ -143,7 +143,7 @@ def predict_in_batches(hosted: HostedModel, rows: Iterable[Any], batch_size: int
                 for outcome, _ in valid:
                     outcome.failure = error.detail
             else:
-                for (outcome, _), result in zip(valid, results):
+                for (outcome, _), result in zip(valid, results, strict=True):
                     outcome.result = result
         done = list(pending)
         pending.clear()

@@ -67,7 +67,8 @@ def test_the_api_docs_fit_a_390_pixel_phone_even_with_a_response_shown(browser, 
         operation.locator(".opblock-summary").click()
         operation.locator(".try-out__btn").click()
         operation.locator("button.execute").click()
-        expect(operation.locator(".live-responses-table tr.response .response-col_status").first).to_contain_text("200")
+        status = operation.locator(".live-responses-table tr.response .response-col_status")
+        expect(status.first).to_contain_text("200")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
