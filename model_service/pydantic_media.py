@@ -82,7 +82,7 @@ class MediaType:
     # `Image(...) | None`: an optional media value
 
     def __or__(self, other: Any) -> Any:
-        return Optional[Annotated[Any, self]] if other is type(None) else NotImplemented
+        return Optional[Annotated[Any, self]] if other in (None, type(None)) else NotImplemented
 
     def __ror__(self, other: Any) -> Any:
         return self.__or__(other)
