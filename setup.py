@@ -56,6 +56,8 @@ setup(
     extras_require={
         # Sampling profiler for a running worker: py-spy record --gil -p <worker pid>
         "profile": ["py-spy>=0.4.3"],
+        # Models whose schemas are pydantic BaseModel classes (their package usually brings it)
+        "pydantic": ["pydantic>=2.14"],
         "test": [
             "pytest>=9.2",
             "playwright>=1.65",
@@ -70,6 +72,9 @@ setup(
             "open-inference-openapi>=2.0.0.1",
             # `model-service new --from-joblib` of a pipeline fitted on a DataFrame
             "pandas>=2.2",
+            # pydantic schemas, and models written for ml_base (rest-model-service's contract)
+            "pydantic>=2.14",
+            "ml-base>=0.2.2",
         ],
     },
     entry_points={
