@@ -174,6 +174,8 @@ def _service_shape(node: dict) -> dict:
         node["additionalProperties"] = False
     if isinstance(node.get("required"), list):
         node["required"] = sorted(node["required"])
+    if "type" in node:  # pydantic writes keys alphabetically; a reader looks for the type first
+        node = {"type": node["type"], **node}
     return node
 
 

@@ -19,7 +19,7 @@ ML_BASE = "fixture_models.ml_base_models."
 IRIS = {"class_path": ML_BASE + "IrisModel", "create_endpoint": True}
 SETOSA = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 VIRGINICA = {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2, "petal_width": 2.3}
-DISTRIBUTION = Path(__file__).resolve().parents[1] / "fixtures" / "ml_base_distribution"
+DISTRIBUTION = Path(__file__).resolve().parents[1] / "fixtures" / "pydantic_distribution"
 
 
 def rest_config(directory: Path, models: list[dict], **service) -> Path:
@@ -188,11 +188,13 @@ def test_what_cannot_be_hosted_fails_that_model_with_a_message_naming_the_proble
     assert hosted.status == "failed" and message in hosted.error
 
 
-def test_an_installed_ml_base_model_is_found_by_its_entry_point(make_app, monkeypatch):
+def test_installed_ml_base_and_pydantic_models_are_found_by_their_entry_points(make_app,
+                                                                            monkeypatch):
     monkeypatch.syspath_prepend(str(DISTRIBUTION))
     registry = get_registry(make_app([], discover=True))
-    hosted = registry.get("ml_base_iris")
-    assert hosted.ready and hosted.source == "package ml-base-fixture 0.1"
+    for name in ("ml_base_iris", "pydantic_iris"):
+        hosted = registry.get(name)
+        assert hosted.ready and hosted.source == "package pydantic-fixture-models 0.1"
 
 
 def test_an_entry_point_named_unlike_the_instances_qualified_name_fails(make_app, monkeypatch,
