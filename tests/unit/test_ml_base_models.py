@@ -245,3 +245,14 @@ def test_predict_receives_an_instance_of_the_models_own_input_schema(serve_confi
     assert hosted.model_class.input_schema is ModelInput
     loaded, errors = hosted.input_validator.load(SETOSA)
     assert errors is None and isinstance(loaded, ModelInput)
+
+
+def test_the_model_package_test_helpers_take_ml_base_and_pydantic_models():
+    from fixture_models.ml_base_models import IrisModel
+    from fixture_models.twin_schemas import PydanticProfileModel
+    from model_service.testing import ModelClient, check_model
+
+    assert check_model(IrisModel).ok and check_model(PydanticProfileModel).ok
+    client = ModelClient(IrisModel, qualified_name="iris_c")
+    assert client.metadata()["qualified_name"] == "iris_c"
+    assert client.predict(VIRGINICA) == {"species": "Iris virginica"}
