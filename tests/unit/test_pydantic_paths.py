@@ -200,3 +200,23 @@ def test_v2_infers_with_an_ml_base_model(client):
                           json=v2_request([{**ML_BASE_ROW, "petal_length": 6.75}]))
     assert refused.status_code == 400  # the protocol's status for input the model refuses
     assert "petal_length cannot exceed sepal_length" in refused.get_json()["error"]
+
+
+def test_a_recursive_model_is_served_and_its_definitions_become_openapi_components(make_app):
+    app = make_app([{"class_path": "fixture_models.recursive_model.TreeModel"}])
+    client = app.test_client()
+    tree = {"root": {"value": 1, "children": [{"value": 2, "children": [{"value": 3.5}]}]}}
+    assert client.post("/api/models/tree_model/predict", json=tree).get_json() == {
+        "total": 6.5, "nodes": 3}
+    deep_error = client.post("/api/models/tree_model/predict", json={
+        "root": {"value": 1, "children": [{"value": "2"}]}}).get_json()
+    assert deep_error["errors"] == {"root": {"children": {"0": {"value": [
+        "Not a valid value: expected a number, got a string."]}}}}
+    document = get_document(app).document
+    validate(document)
+    schemas = document["components"]["schemas"]
+    refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(document))
+    assert refs and all(name in schemas for name in refs)
+    assert "TreeModelInput_Node" in schemas and "#/$defs" not in json.dumps(document)
+    assert client.get("/models/tree_model/predict").status_code == 200
+    assert client.get("/models/tree_model/metadata").status_code == 200
