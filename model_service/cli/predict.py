@@ -107,6 +107,15 @@ class _CountingReader(io.RawIOBase):
 PROGRESS_MIN_BYTES = 256 * 1024
 
 
+def _refused_rows(error: ModelServiceError, size: int) -> dict[int, Any]:
+    """The rows of a batch the model itself refused (``InvalidInput`` by index), else {}."""
+    errors = error.errors if error.status == 422 else None
+    if not isinstance(errors, dict) or not all(
+            isinstance(key, str) and key.isdigit() and int(key) < size for key in errors):
+        return {}
+    return {int(key): value for key, value in errors.items()}
+
+
 @main.command()
 @click.argument("name")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
@@ -184,6 +193,12 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
         try:
             results = pipeline.run_predict_batch(hosted, [data for _, data in pending])
         except ModelServiceError as error:
+            refused = _refused_rows(error, len(pending))
+            if refused:  # the model refused some rows (a 422 by index): name them, predict the rest
+                for index, errors in refused.items():
+                    report_invalid(numbers[index], errors)
+                pending[:] = [item for index, item in enumerate(pending) if index not in refused]
+                return flush()
             stats["failed"] += len(pending)
             click.echo(f"rows {numbers[0]}-{numbers[-1]}: {error.detail}", err=True)
             pending.clear()

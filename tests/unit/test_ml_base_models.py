@@ -256,3 +256,22 @@ def test_the_model_package_test_helpers_take_ml_base_and_pydantic_models():
     client = ModelClient(IrisModel, qualified_name="iris_c")
     assert client.metadata()["qualified_name"] == "iris_c"
     assert client.predict(VIRGINICA) == {"species": "Iris virginica"}
+
+
+def test_the_predict_command_names_the_rows_an_ml_base_model_refuses_and_predicts_the_rest(
+        tmp_path):
+    from click.testing import CliRunner
+
+    from model_service.cli import main
+
+    path = rest_config(tmp_path, [IRIS])
+    rows = tmp_path / "rows.csv"
+    rows.write_text("sepal_length,sepal_width,petal_length,petal_width\n"
+                    "6.7,3.0,5.2,2.3\n5.0,3.0,5.5,0.2\n5.1,3.5,1.4,0.2\n")
+    result = CliRunner().invoke(main, ["predict", "ml_base_iris", str(rows)],
+                                env={"MODEL_SERVICE_CONFIG": str(path)})
+    assert result.exit_code == 1
+    assert [line for line in result.stdout.splitlines()] == [
+        '{"species":"Iris virginica"}', '{"species":"Iris setosa"}']
+    assert "row 2: (row): petal_length cannot exceed sepal_length for an iris." in result.stderr
+    assert "2 of 3 rows predicted; 1 invalid, 0 failed in the model." in result.stderr
