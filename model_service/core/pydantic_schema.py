@@ -53,44 +53,48 @@ _DEFS_PREFIX = "#/$defs/"
 
 
 class ServiceJsonSchema(GenerateJsonSchema):
-    """pydantic's JSON Schema generator without the titles it makes up."""
+    """pydantic's JSON Schema generator without the titles it makes up.
+
+    A field's title from its name is never set; a model's, a dataclass's, a TypedDict's or an
+    enum's title from its class name is taken off the finished schema (pydantic versions add
+    it at different steps), unless the class's config wrote one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._class_names: set[str] = set()
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False  # a title given with Field(title=...) is set elsewhere and kept
 
     def model_schema(self, schema: Any) -> dict:
-        return _without_class_title(super().model_schema(schema), schema["cls"])
+        self._note_class(schema["cls"])
+        return super().model_schema(schema)
 
     def dataclass_schema(self, schema: Any) -> dict:
-        return _without_class_title(super().dataclass_schema(schema), schema["cls"])
+        self._note_class(schema["cls"])
+        return super().dataclass_schema(schema)
 
     def typed_dict_schema(self, schema: Any) -> dict:
-        return _without_class_title(super().typed_dict_schema(schema), schema["cls"])
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._enum_names: set[str] = set()
+        self._note_class(schema["cls"])
+        return super().typed_dict_schema(schema)
 
     def enum_schema(self, schema: Any) -> dict:
-        # pydantic titles an enum with its class name after this method returns (a JSON Schema
-        # function of the enum's core schema); ``generate`` takes those titles off again.
-        self._enum_names.add(schema["cls"].__name__)
+        self._note_class(schema["cls"])
         return super().enum_schema(schema)
+
+    def _note_class(self, cls: Any) -> None:
+        config = (getattr(cls, "model_config", None) or getattr(cls, "__pydantic_config__", None)
+                  or {})
+        if not (config.get("title") or config.get("model_title_generator")):
+            self._class_names.add(getattr(cls, "__name__", ""))
 
     def generate(self, schema: Any, mode: Any = "validation") -> dict:
         result = super().generate(schema, mode=mode)
-        for definition in (result.get("$defs") or {}).values():
-            if "enum" in definition and definition.get("title") in self._enum_names:
-                del definition["title"]
+        for node in (result, *(result.get("$defs") or {}).values()):
+            if node.get("title") in self._class_names:
+                del node["title"]
         return result
-
-
-def _without_class_title(result: dict, cls: Any) -> dict:
-    config = getattr(cls, "model_config", None) or getattr(cls, "__pydantic_config__", None) or {}
-    written = config.get("title") or config.get("model_title_generator")
-    if not written and result.get("title") == getattr(cls, "__name__", None):
-        del result["title"]
-    return result
 
 
 # ------------------------------------------------------------------------------------------------
@@ -160,8 +164,12 @@ _NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"
                     "default")
 
 
+_ANNOTATIONS = {"title", "description", "default", "examples", "example", "deprecated",
+                "readOnly", "writeOnly"}
+
+
 def _service_shape(node: dict) -> dict:
-    node = _nullable_as_type(node)
+    node = _nullable_as_type(_single_all_of(node))
     kinds = node.get("type")
     if kinds == "number" or (isinstance(kinds, list) and "number" in kinds):
         # `Field(gt=0)` on a float publishes 0; marshmallow publishes a Float's bounds as floats,
@@ -177,6 +185,19 @@ def _service_shape(node: dict) -> dict:
     if "type" in node:  # pydantic writes keys alphabetically; a reader looks for the type first
         node = {"type": node["type"], **node}
     return node
+
+
+def _single_all_of(node: dict) -> dict:
+    """``{"allOf": [X], "description": ...}`` -> X with the description (older pydantic, 2.7
+    for one, wraps a ``$ref`` that has siblings so), when the two share no keyword but
+    annotations."""
+    wrapped = node.get("allOf")
+    if not (isinstance(wrapped, list) and len(wrapped) == 1 and isinstance(wrapped[0], dict)):
+        return node
+    rest = {key: value for key, value in node.items() if key != "allOf"}
+    if set(wrapped[0]) & set(rest) - _ANNOTATIONS:
+        return node
+    return {**wrapped[0], **rest}
 
 
 def _nullable_as_type(node: dict) -> dict:
