@@ -139,6 +139,8 @@ def predict_each(hosted: HostedModel, items: list[dict]) -> list[Any]:
                 raise TypeError(f"predict_batch returned {type(results).__name__} "
                                 f"of length {len(results) if isinstance(results, list) else '?'} "
                                 f"for {len(items)} items")
+        except InputRefused:  # some items refused: each one alone says which
+            results = [_predict_one(hosted, item) for item in items]
         except Exception:
             log.warning("Model %s failed a micro-batch of %d items; predicting them one by one",
                         hosted.name, len(items), exc_info=True)

@@ -220,3 +220,22 @@ def test_a_recursive_model_is_served_and_its_definitions_become_openapi_componen
     assert "TreeModelInput_Node" in schemas and "#/$defs" not in json.dumps(document)
     assert client.get("/models/tree_model/predict").status_code == 200
     assert client.get("/models/tree_model/metadata").status_code == 200
+
+
+def test_a_micro_batch_of_pydantic_instances_gets_one_outcome_per_request(app):
+    from model_service import get_registry
+    from model_service.core import pipeline
+    from model_service.core.errors import InvalidInput
+
+    registry = get_registry(app)
+    iris = registry.get("pydantic_iris")
+    items = [pipeline.validate_one(iris, row) for row in IRIS_ROWS]
+    outcomes = pipeline.run_micro_batch(iris, items)
+    assert [outcome["species"] for outcome in outcomes] == ["setosa", "virginica"]
+    # An ml_base model refusing one request of a micro-batch fails that request alone.
+    ml_base = registry.get("ml_base_iris")
+    rows = [ML_BASE_ROW, {**ML_BASE_ROW, "petal_length": 6.75}, ML_BASE_ROW]
+    outcomes = pipeline.run_micro_batch(ml_base, [pipeline.validate_one(ml_base, row)
+                                                  for row in rows])
+    assert outcomes[0] == outcomes[2] == {"species": "Iris virginica"}
+    assert isinstance(outcomes[1], InvalidInput) and outcomes[1].status == 422
