@@ -292,7 +292,7 @@ def in_process(models: Path) -> dict:
     """The model's own cost without HTTP, and the service's validate-predict-check path around it."""
     from iris_model import IrisModel
     from model_service import create_app, get_registry
-from model_service.core import pipeline
+    from model_service.core import pipeline
 
     model = IrisModel()
     rows = [IRIS_ROW] * 10_000
@@ -498,6 +498,8 @@ def table(results: dict) -> str:
 
 
 def main() -> int:
+    from . import media_overhead  # imports this module: loaded here, not at the top
+
     if shutil.which("wrk") is None:
         log("wrk is not installed (make bench installs it: apt-get install -y wrk)")
         return 2
@@ -522,9 +524,11 @@ def main() -> int:
             results["memory_mib"] = memory(one)
             log(f"1 vs {MANY_MODELS} hosted models ...")
             results["many_models"] = many_models(one, many)
+            log("a 640x480 JPEG through the service ...")
+            results["media"] = media_overhead.measure(Path(tmp), Server)
     finally:
         stop_all()
-    text = table(results)
+    text = "\n".join([table(results), *media_overhead.lines(results["media"])])
     print(text)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"{stamp}.json"
