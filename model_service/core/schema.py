@@ -174,12 +174,13 @@ class PydanticAdapter(SchemaAdapter):
         return dict(self._media)
 
     def raw_media_field(self, output: bool = False) -> tuple[str, Any] | None:
-        if len(self._media) != 1:
-            return None
-        (name, field), = self._media.items()
-        if not output and any(fact.required for fact in self._fields if fact.wire != name):
-            return None
-        return name, field
+        # The rule of media.raw_body_field / raw_response_field, on pydantic's fields.
+        if output:
+            return next(iter(self._media.items())) if len(self._media) == 1 else None
+        required = [fact.wire for fact in self._fields if fact.required]
+        if len(required) == 1:
+            return (required[0], self._media[required[0]]) if required[0] in self._media else None
+        return next(iter(self._media.items())) if not required and len(self._media) == 1 else None
 
 
 ADAPTERS: list[type[SchemaAdapter]] = [MarshmallowAdapter, PydanticAdapter]

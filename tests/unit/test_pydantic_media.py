@@ -63,6 +63,24 @@ def test_an_optional_media_field_is_nullable_and_may_stand_for_a_raw_body():
     assert errors is None and loaded.notes == b"some words"
 
 
+def test_a_raw_body_fills_the_one_required_media_field_beside_optional_ones_as_in_marshmallow():
+    from marshmallow import Schema, fields
+
+    from model_service.media import File as FileField
+    from model_service.media import Image as ImageField
+
+    class PhotoWithNotesSchema(Schema):
+        photo = ImageField(required=True, formats=("png",))
+        notes = FileField(media_types=("text/plain",), allow_none=True, load_default=None)
+        label = fields.String(load_default="none")
+
+    pydantic = SchemaValidator(twins.PhotoWithNotes)
+    assert pydantic.raw_input_field[0] == "photo" == SchemaValidator(
+        PhotoWithNotesSchema).raw_input_field[0]
+    assert pydantic.json_schema == SchemaValidator(PhotoWithNotesSchema).json_schema
+    assert SchemaValidator(twins.FileInput).raw_input_field is None  # `title` is required too
+
+
 def test_a_request_is_decoded_from_base64_a_data_uri_or_bytes_into_a_pil_image():
     validator = SchemaValidator(twins.ImageInput)
     for value in (b64(picture()), "data:image/png;base64," + b64(picture()), picture("JPEG")):
@@ -156,3 +174,27 @@ def test_a_marshmallow_media_model_and_its_pydantic_twin_answer_alike(client, na
         answers.append((response.status_code, response.headers["Content-Type"], body))
     assert answers[0] == answers[1]
     assert answers[0][0] < 500
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_the_api_document_describes_a_pydantic_media_model_as_its_marshmallow_twin(client, name):
+    from openapi_spec_validator import validate
+
+    from model_service.protocols.docs import get_document
+
+    document = get_document(client.application).document
+    validate(document)
+    twin = TWINS[name]
+
+    def operations(model: str, component: str) -> str:
+        text = json.dumps({path: document["paths"][path] for path in document["paths"]
+                           if path.startswith(f"/api/models/{model}/")})
+        return text.replace(model, "<name>").replace(component, "<Component>")
+
+    assert operations(twin, "Pydantic" + name.split("_")[0].title()) == operations(
+        name, name.split("_")[0].title() + "Model")
+    schemas = document["components"]["schemas"]
+    base = name.split("_")[0].title()
+    for suffix in ("Input", "Output", "Multipart"):
+        if f"{base}Model{suffix}" in schemas:
+            assert schemas[f"Pydantic{base}{suffix}"] == schemas[f"{base}Model{suffix}"]
