@@ -130,7 +130,8 @@ class PydanticAdapter(SchemaAdapter):
     The iris schema, medians of ``python -m bench.schema_libraries`` (pydantic 2.14, marshmallow
     4.4; JSON Schema check included): load one input 2.9 µs (marshmallow's fast path 2.9,
     marshmallow itself 35.8), check and dump one output 7.5 µs (4.3, 7.8), load a batch of 1000
-    inputs 6.9 ms (0.42 checked column by column, 30.0).
+    inputs 6.9 ms (0.42 checked column by column, 30.0); 2 shared cores at a load average of 7-9,
+    so the ratios say more than the figures.
     """
 
     def __init__(self, schema_class: type) -> None:
