@@ -61,6 +61,9 @@ setup(
         ],
         # Sampling profiler for a running worker: py-spy record --gil -p <worker pid>
         "profile": ["py-spy>=0.4.3"],
+        # Models whose schemas are pydantic BaseModel classes (their package usually brings it);
+        # the schema tests pass with 2.7.4 and 2.14.4 (2.5 publishes enum titles of its own)
+        "pydantic": ["pydantic>=2.7"],
         "test": [
             "pytest>=9.2",
             "playwright>=1.65",
@@ -75,6 +78,9 @@ setup(
             "open-inference-openapi>=2.0.0.1",
             # `model-service new --from-joblib` of a pipeline fitted on a DataFrame
             "pandas>=2.2",
+            # pydantic schemas, and models written for ml_base (rest-model-service's contract)
+            "pydantic>=2.7",
+            "ml-base>=0.2.2",
         ],
     },
     entry_points={

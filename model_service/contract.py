@@ -1,15 +1,14 @@
 """The contract a model package implements: the abstract ``MLModel`` base class.
 
-Importing it costs marshmallow and the standard library only: a model package that subclasses
-``MLModel`` pays nothing for the web stack (``tests/unit/test_package_shape.py`` holds that).
+Importing it costs the standard library only: a model package that subclasses ``MLModel`` pays
+nothing for the web stack, nor for a schema library it does not use (marshmallow or pydantic;
+``tests/unit/test_package_shape.py`` holds that).
 """
 from __future__ import annotations
 
 import abc
 import re
 from typing import Any, ClassVar
-
-from marshmallow import Schema
 
 from .core.errors import ModelContractError
 
@@ -31,8 +30,8 @@ class MLModel(abc.ABC):
     display_name: ClassVar[str]
     description: ClassVar[str]
     version: ClassVar[str]
-    input_schema: ClassVar[type[Schema]]
-    output_schema: ClassVar[type[Schema]]
+    input_schema: ClassVar[type]  # a marshmallow Schema or a pydantic BaseModel subclass
+    output_schema: ClassVar[type]
     #: Valid input objects: request examples in the API document, the form's first values, the
     #: curl line of the metadata page. One that breaks the input schema is logged and left out.
     examples: ClassVar[list[dict]] = []
@@ -70,7 +69,8 @@ class MLModel(abc.ABC):
 
         for attribute in _REQUIRED_SCHEMAS:
             if not is_schema_class(getattr(cls, attribute, None)):
-                problems.append(f"attribute '{attribute}' must be a marshmallow Schema class")
+                problems.append(f"attribute '{attribute}' must be a marshmallow Schema class "
+                                "or a pydantic BaseModel class")
         qualified = name or getattr(cls, "qualified_name", None)
         if isinstance(qualified, str) and not QUALIFIED_NAME_PATTERN.match(qualified):
             problems.append(

@@ -57,7 +57,11 @@ class ModelClient:
     def __init__(self, model_class: type, **configuration: Any) -> None:
         self.app = _hosting_app(model_class, configuration)
         self.client = self.app.test_client()
-        self.name = model_class.qualified_name
+        from .app import get_registry
+
+        # The name it is hosted under: an ml_base model's qualified_name exists only on its instance.
+        (hosted,) = get_registry(self.app).all()
+        self.name = hosted.name
 
     def request(self, method: str, path: str, **kwargs: Any):
         """Send any request to the application (``client.request("GET", "/readyz")``)."""

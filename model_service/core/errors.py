@@ -81,6 +81,19 @@ class InvalidInput(ValidationFailed):
         super().__init__(f"Input does not match the input schema of model '{name}'.", errors)
 
 
+class InputRefused(Exception):
+    """Raised by a model's ``predict`` for input that matches its schema but that it cannot take.
+
+    ``errors`` are field messages (``{"_schema": [...]}`` for the whole input; for a batch, keyed
+    by item index). The pipeline answers ``InvalidInput`` (422) with them, naming the model: an
+    ml_base model's ``MLModelSchemaValidationException`` arrives as one.
+    """
+
+    def __init__(self, errors: Any) -> None:
+        super().__init__(str(errors))
+        self.errors = errors
+
+
 class ModelNotReady(ModelServiceError):
     """The model failed to load (``reason`` says why) and cannot serve."""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from blinker import Namespace
 
 from .batching import MicroBatcher
-from .errors import BatchTooLarge, InvalidInput, ModelFailure, ValidationFailed
+from .errors import BatchTooLarge, InputRefused, InvalidInput, ModelFailure, ValidationFailed
 
 if TYPE_CHECKING:
     from .registry import HostedModel
@@ -104,16 +104,18 @@ def _model_failure(hosted: HostedModel) -> ModelFailure:
 
 
 def _predict_one(hosted: HostedModel, data: dict) -> Any:
-    """Return the model's raw answer for one item, or a ``ModelFailure`` when it raises."""
+    """Return the model's raw answer for one item, or the error it ends with (422 or 500)."""
     try:
         return hosted.model.predict(data)
+    except InputRefused as refused:  # the model's own verdict on valid-looking input: a 422
+        return InvalidInput(hosted.name, refused.errors)
     except Exception:
         log.exception("Model %s raised in predict", hosted.name)
         return _model_failure(hosted)
 
 
 def _checked_outcome(hosted: HostedModel, result: Any) -> Any:
-    if isinstance(result, ModelFailure):
+    if isinstance(result, (ModelFailure, InvalidInput)):  # the error this item ends with
         return result
     try:
         return _check_output(hosted, result)
@@ -137,6 +139,8 @@ def predict_each(hosted: HostedModel, items: list[dict]) -> list[Any]:
                 raise TypeError(f"predict_batch returned {type(results).__name__} "
                                 f"of length {len(results) if isinstance(results, list) else '?'} "
                                 f"for {len(items)} items")
+        except InputRefused:  # some items refused: each one alone says which
+            results = [_predict_one(hosted, item) for item in items]
         except Exception:
             log.warning("Model %s failed a micro-batch of %d items; predicting them one by one",
                         hosted.name, len(items), exc_info=True)
@@ -178,7 +182,7 @@ def run_predict(hosted: HostedModel, data: dict) -> dict:
     started = time.perf_counter() if batcher is None else None
     outcome = predict_each(hosted, [data])[0] if batcher is None else batcher.submit(data)
     if isinstance(outcome, BaseException):
-        _report(hosted, "error", 1, started)
+        _report(hosted, "invalid" if isinstance(outcome, ValidationFailed) else "error", 1, started)
         raise outcome
     _report(hosted, "ok", 1, started)
     return outcome
@@ -191,6 +195,9 @@ def run_predict_batch(hosted: HostedModel, items: list[dict]) -> list[dict]:
     started = time.perf_counter()
     try:
         results = hosted.model.predict_batch(items)
+    except InputRefused as refused:
+        _report(hosted, "invalid", len(items), started)
+        raise InvalidInput(hosted.name, refused.errors) from None
     except Exception:
         _report(hosted, "error", len(items), started)
         log.exception("Model %s raised in predict_batch", hosted.name)

@@ -1,9 +1,11 @@
 """The hosted models of one service: load each spec once, keep its status, look models up.
 
 A model that fails to load is kept as ``failed`` with the reason, so one broken package never
-stops the others. Other parts subscribe to loading instead of being imported here: an on-load
-hook (``add_load_hook``) is called with every ``HostedModel`` once it is loaded or has failed;
-the pipeline attaches micro-batchers that way, and the metrics record each model.
+stops the others. A class written for ml_base (rest-model-service's contract) is instantiated
+and hosted through ``ml_base_hosting``. Other parts subscribe to loading instead of being
+imported here: an on-load hook (``add_load_hook``) is called with every ``HostedModel`` once it
+is loaded or has failed; the pipeline attaches micro-batchers that way, and the metrics record
+each model.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any, Callable
 from ..contract import QUALIFIED_NAME_PATTERN, MLModel
 from .batching import BatchSettings
 from .errors import ModelContractError, ModelLoadError, ModelNotFound, ModelNotReady
+from .ml_base_hosting import host_class, is_ml_base_class
 from .specs import ModelsFile, ModelSpec, read_models_file, specs_from_entry_points
 from .validation import SchemaValidator, valid_examples
 
@@ -44,6 +47,7 @@ class HostedModel:
     batch_settings: BatchSettings | None = None
     examples: list = field(default_factory=list)  # the class's examples that are valid input
     views: dict = field(default_factory=dict)  # protocols' views of the model, built once
+    exposed: bool = True  # False: loaded and counted by readiness, but served nowhere
     batcher: Any = None  # a MicroBatcher, attached by an on-load hook; None: direct calls
     load_seconds: float = 0.0
 
@@ -128,9 +132,10 @@ class ModelRegistry:
     @staticmethod
     def _class_name_hint(spec: ModelSpec) -> str | None:
         try:
-            return getattr(import_class(spec.class_path), "qualified_name", None)
+            name = getattr(import_class(spec.class_path), "qualified_name", None)
         except ModelLoadError:
             return None
+        return name if isinstance(name, str) else None  # an ml_base property says nothing yet
 
     def load(self, specs: list[ModelSpec]) -> None:
         """Instantiate every model once; record failures instead of raising them."""
@@ -155,7 +160,7 @@ class ModelRegistry:
     def _load_one(self, spec: ModelSpec) -> HostedModel:
         name = spec.name
         hosted = HostedModel(name=name or spec.class_path, source=spec.source,
-                             class_path=spec.class_path)
+                             class_path=spec.class_path, exposed=spec.exposed)
         started = time.perf_counter()
         try:
             if spec.model_class is not None:
@@ -164,6 +169,14 @@ class ModelRegistry:
                 cls = spec.entry_point.load()
             else:
                 cls = import_class(spec.class_path)
+            configuration, init_seconds = spec.configuration, 0.0
+            if is_ml_base_class(cls):  # an ml_base model exists only as an instance: make it now
+                init_started = time.perf_counter()
+                cls = host_class(cls, configuration, spec.decorators)
+                configuration, init_seconds = {}, time.perf_counter() - init_started
+            elif spec.decorators:
+                raise ModelLoadError(f"{spec.class_path}: 'decorators' apply to ml_base models "
+                                     "only (ml_base.MLModelDecorator classes).")
             if not (isinstance(cls, type) and issubclass(cls, MLModel)):
                 raise ModelContractError(f"{spec.class_path} is not a subclass of MLModel.")
             hosted.model_class = cls
@@ -177,10 +190,10 @@ class ModelRegistry:
             hosted.examples = valid_examples(hosted.name, cls, hosted.input_validator)
             hosted.batch_settings = (spec.batching or self.batch_defaults).decide(
                 cls.overrides_predict_batch(), self.batching_mode)
-            check_configuration(cls, spec.configuration)
+            check_configuration(cls, configuration)
             init_started = time.perf_counter()
-            hosted.model = cls(**spec.configuration)
-            init_seconds = time.perf_counter() - init_started
+            hosted.model = cls(**configuration)
+            init_seconds += time.perf_counter() - init_started
             hosted.status, hosted.error = "ready", None
             if init_seconds > SLOW_INIT_SECONDS:
                 log.warning("Model %s took %.1f s in __init__; the service waits for it at every "
@@ -201,13 +214,14 @@ class ModelRegistry:
     # Queries
 
     def all(self) -> list[HostedModel]:
-        return list(self.models.values())
+        """The models the service exposes (``create_endpoint: false`` ones are left out)."""
+        return [hosted for hosted in self.models.values() if hosted.exposed]
 
     def get(self, name: str) -> HostedModel:
-        try:
-            return self.models[name]
-        except KeyError:
-            raise ModelNotFound(name) from None
+        hosted = self.models.get(name)
+        if hosted is None or not hosted.exposed:
+            raise ModelNotFound(name)
+        return hosted
 
     def get_ready(self, name: str) -> HostedModel:
         hosted = self.get(name)
@@ -217,6 +231,7 @@ class ModelRegistry:
 
     @property
     def all_ready(self) -> bool:
+        """Tell whether every model is ready, the unexposed ones included (they may be used)."""
         return all(hosted.ready for hosted in self.models.values())
 
 

@@ -135,16 +135,27 @@ def predict_in_batches(hosted: HostedModel, rows: Iterable[Any], batch_size: int
     pending: list[RowOutcome] = []
     valid: list[tuple[RowOutcome, dict]] = []
 
+    def predict(batch: list[tuple[RowOutcome, dict]]) -> None:
+        try:
+            results = pipeline.run_predict_batch(hosted, [data for _, data in batch])
+        except ModelServiceError as error:
+            refused = _refused_rows(error, len(batch))
+            if refused:  # the model refused some rows by index: name them, predict the rest
+                for index, errors in refused.items():
+                    batch[index][0].errors = errors
+                rest = [item for index, item in enumerate(batch) if index not in refused]
+                if rest:
+                    predict(rest)
+                return
+            for outcome, _ in batch:
+                outcome.failure = error.detail
+        else:
+            for (outcome, _), result in zip(batch, results, strict=True):
+                outcome.result = result
+
     def flush() -> list[RowOutcome]:
         if valid:
-            try:
-                results = pipeline.run_predict_batch(hosted, [data for _, data in valid])
-            except ModelServiceError as error:
-                for outcome, _ in valid:
-                    outcome.failure = error.detail
-            else:
-                for (outcome, _), result in zip(valid, results, strict=True):
-                    outcome.result = result
+            predict(list(valid))
         done = list(pending)
         pending.clear()
         valid.clear()
@@ -164,6 +175,15 @@ def predict_in_batches(hosted: HostedModel, rows: Iterable[Any], batch_size: int
             yield flush()
     if pending:
         yield flush()
+
+
+def _refused_rows(error: ModelServiceError, size: int) -> dict[int, Any]:
+    """The rows of a batch the model itself refused (a 422 keyed by index), else {}."""
+    errors = error.errors if error.status == 422 else None
+    if not isinstance(errors, dict) or not all(
+            isinstance(key, str) and key.isdigit() and int(key) < size for key in errors):
+        return {}
+    return {int(key): value for key, value in errors.items()}
 
 
 # --- Results as a table --------------------------------------------------------------------

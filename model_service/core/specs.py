@@ -5,6 +5,11 @@ error is a ``ConfigurationError`` naming the file, the key and what was expected
 that quietly loads with defaults. Without any models file the built-in iris demo is hosted, and
 the log says so; a models file hosts exactly what it lists (plus installed packages, unless
 ``discover_entry_points: false``).
+
+A configuration file written for rest-model-service is read as it is: its entries' keys
+(``class_path``, ``create_endpoint``, ``configuration``, ``decorators``) have their meaning there,
+and its service-level keys (``service_title``, ``description``, ``version``, ``logging``,
+``metrics``) are checked for type and named in a warning, as this service does those its own way.
 """
 from __future__ import annotations
 
@@ -30,10 +35,33 @@ DEMO_SOURCE = "built-in default"
 
 FILE_KEYS = {"models": "a list of model entries",
              "discover_entry_points": "true or false"}
+# Keys of a rest-model-service configuration file that this service does its own way: accepted,
+# so that such a file is read unchanged, checked for type, and each named in a warning.
+REST_MODEL_SERVICE_KEYS = {
+    "service_title": (str, "the API document has its own title"),
+    "description": (str, "the API document has its own description"),
+    "version": (str, "the API document carries the service's own version"),
+    "logging": (dict, "logging is configured with --log-level or MODEL_SERVICE_LOG_LEVEL and "
+                      "gunicorn's own options"),
+    "metrics": (dict, "Prometheus metrics are always served at /metrics"),
+}
 ENTRY_KEYS = {"class_path": "a class path like 'package.module.ClassName'",
               "name": "a qualified name overriding the class's own",
               "configuration": "a mapping of keyword arguments for the model's __init__",
-              "batching": "a mapping: enabled, max_batch_size, max_wait_ms"}
+              "batching": "a mapping: enabled, max_batch_size, max_wait_ms",
+              "create_endpoint": "true or false (false: load the model, expose it nowhere)",
+              "decorators": "a list of {class_path, configuration}: ml_base MLModelDecorator "
+                            "classes stacked on an ml_base model, first innermost"}
+DECORATOR_KEYS = {"class_path": "a class path like 'package.module.DecoratorClass'",
+                  "configuration": "a mapping of keyword arguments for the decorator's __init__"}
+
+
+@dataclass
+class DecoratorSpec:
+    """An ``ml_base.MLModelDecorator`` to wrap a model in, as rest-model-service configures one."""
+
+    class_path: str
+    configuration: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +75,10 @@ class ModelSpec:
     entry_point: Any = None
     batching: BatchSettings | None = None  # None: the service's defaults decide
     model_class: type | None = None  # the class itself, when the host was handed one (tests)
+    # False (``create_endpoint: false``): loaded, counted by readiness, and reachable only from
+    # inside the process (ml_base's ModelManager), not through any protocol, page or listing.
+    exposed: bool = True
+    decorators: list[DecoratorSpec] = field(default_factory=list)  # ml_base models only
 
 
 @dataclass
@@ -100,7 +132,14 @@ def read_models_file(path: str | Path | None, batch_defaults: BatchSettings) -> 
         data = {}
     if not isinstance(data, dict):
         raise ConfigurationError(source, None, "expected a mapping with a 'models' list")
-    _unknown_keys(data, FILE_KEYS, source, None)
+    _unknown_keys(data, {**FILE_KEYS, **REST_MODEL_SERVICE_KEYS}, source, None)
+    for key, (kind, instead) in REST_MODEL_SERVICE_KEYS.items():
+        if key in data:
+            if not isinstance(data[key], kind):
+                expected = "a string" if kind is str else "a mapping"
+                raise ConfigurationError(source, key, f"expected {expected}")
+            log.warning("%s: '%s' (a rest-model-service setting) is not used here: %s.",
+                        source, key, instead)
     discover = data.get("discover_entry_points", True)
     if not isinstance(discover, bool):
         raise ConfigurationError(source, "discover_entry_points", "expected true or false")
@@ -136,8 +175,35 @@ def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettin
             batching = BatchSettings.from_mapping(entry["batching"], None, batch_defaults)
         except ValueError as error:
             raise ConfigurationError(source, f"{where}.batching", str(error)) from None
+    exposed = entry.get("create_endpoint", True)
+    if not isinstance(exposed, bool):
+        raise ConfigurationError(source, f"{where}.create_endpoint", "expected true or false")
+    decorators = entry.get("decorators")
+    if decorators is None:
+        decorators = []
+    if not isinstance(decorators, list):
+        raise ConfigurationError(source, f"{where}.decorators", f"expected {ENTRY_KEYS['decorators']}")
     return ModelSpec(name=name, class_path=class_path, configuration=configuration,
-                     source="config", batching=batching)
+                     source="config", batching=batching, exposed=exposed,
+                     decorators=[_decorator_spec(item, f"{where}.decorators[{index}]", source)
+                                 for index, item in enumerate(decorators)])
+
+
+def _decorator_spec(entry: Any, where: str, source: str) -> DecoratorSpec:
+    if not isinstance(entry, dict):
+        raise ConfigurationError(source, where, "expected a mapping with a 'class_path'")
+    _unknown_keys(entry, DECORATOR_KEYS, source, where)
+    class_path = entry.get("class_path")
+    if not isinstance(class_path, str) or not class_path.strip():
+        raise ConfigurationError(source, f"{where}.class_path",
+                                 f"expected {DECORATOR_KEYS['class_path']}")
+    configuration = entry.get("configuration")
+    if configuration is None:
+        configuration = {}
+    if not isinstance(configuration, dict):
+        raise ConfigurationError(source, f"{where}.configuration",
+                                 f"expected {DECORATOR_KEYS['configuration']}")
+    return DecoratorSpec(class_path, configuration)
 
 
 def specs_from_entry_points() -> list[ModelSpec]:

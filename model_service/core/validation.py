@@ -1,10 +1,10 @@
 """Validate prediction input and output against a model's published contract.
 
-The JSON Schema converted from the model's marshmallow schema is the contract, exactly: it is
-checked first (compiled once with fastjsonschema for the happy path), so nothing the schema
-forbids is quietly coerced by marshmallow (``"3.5"`` for a number, ``1.5`` for an integer).
-Only data that passes is loaded through marshmallow, which deserializes it (defaults, nested
-objects, custom validators). Field messages for a 422 come from ``jsonschema``, which reports
+The JSON Schema of the model's schema class (marshmallow or pydantic, through its adapter in
+``schema.py``) is the contract, exactly: it is checked first (compiled once with fastjsonschema
+for the happy path), so nothing the schema forbids is quietly coerced by the library (``"3.5"``
+for a number, ``1.5`` for an integer). Only data that passes is loaded through the library, which
+deserializes it (defaults, nested objects, custom validators). Field messages for a 422 come from ``jsonschema``, which reports
 every error with its path rather than only the first.
 
 For plain schemas (numbers, strings, booleans, nested objects; see ``fastpath.py``) marshmallow's
@@ -200,15 +200,16 @@ class SchemaValidator:
 
     def dump_checked(self, result: Any) -> tuple[Any, dict | None]:
         """Serialise a model's output and check it against the output schema."""
-        if not isinstance(result, dict):
+        mapping = self.adapter.as_mapping(result)  # e.g. a pydantic instance: its fields
+        if not isinstance(mapping, dict):
             return None, {"_schema": [f"Expected an object, got {type(result).__name__}."]}
         try:
             dumped = self._dump(result)
         except Exception as error:  # a model returning values its own schema cannot dump
             if isinstance(error, SchemaDumpError):
                 return None, error.messages  # a field that named itself, e.g. a media output
-            return None, self.errors(result) or {"_schema": [f"Cannot serialise output: {error}"]}
-        extra = set(result) - self._field_names
+            return None, self.errors(mapping) or {"_schema": [f"Cannot serialise output: {error}"]}
+        extra = set(mapping) - self._field_names
         errors = self.errors(dumped)
         if extra:
             errors = errors or {}

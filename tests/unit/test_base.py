@@ -30,7 +30,7 @@ def test_a_url_safe_override_name_fixes_a_bad_class_name():
 
 
 def test_schema_that_is_not_marshmallow_is_rejected():
-    with pytest.raises(ModelContractError, match="'input_schema' must be a marshmallow Schema class"):
+    with pytest.raises(ModelContractError, match="'input_schema' must be a marshmallow Schema class or a pydantic BaseModel class"):
         NotASchemaModel.check_contract()
 
 

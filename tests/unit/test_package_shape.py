@@ -12,7 +12,8 @@ import model_service
 
 PACKAGE = Path(model_service.__file__).resolve().parent
 WEB_STACK = ("flask", "werkzeug", "gunicorn", "prometheus_client")
-CONTRACT_MUST_NOT_LOAD = WEB_STACK + ("apispec", "jsonschema", "fastjsonschema")
+CONTRACT_MUST_NOT_LOAD = WEB_STACK + ("apispec", "jsonschema", "fastjsonschema", "pydantic",
+                                      "pydantic_core")
 
 
 def loaded_after(statement: str, modules: tuple[str, ...]) -> list[str]:

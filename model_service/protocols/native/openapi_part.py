@@ -106,6 +106,34 @@ def _model_schema(validator) -> dict:
     return schema
 
 
+def _add_schema(spec: APISpec, name: str, validator, taken: set[str]) -> None:
+    """Add a model's schema as component ``name``, its ``$defs`` as components of their own.
+
+    A published schema is self-contained; only a recursive one (a pydantic model that contains
+    itself) keeps ``$defs`` with ``#/$defs/...`` references, which would point at the document's
+    root here: each definition becomes the component ``<name>_<definition>`` and every reference
+    is rewritten to it.
+    """
+    schema = _model_schema(validator)
+    definitions = schema.pop("$defs", None) or {}
+    renamed = {key: _unique(f"{name}_{re.sub(r'[^A-Za-z0-9._-]', '_', key)}", taken)
+               for key in definitions}
+    refs = {"#/$defs/" + key.replace("~", "~0").replace("/", "~1"): _ref("schemas", new)["$ref"]
+            for key, new in renamed.items()}
+    spec.components.schema(name, component=_rewrite_refs(schema, refs))
+    for key, definition in definitions.items():
+        spec.components.schema(renamed[key], component=_rewrite_refs(definition, refs))
+
+
+def _rewrite_refs(node: Any, refs: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {key: refs.get(value, value) if key == "$ref" and isinstance(value, str)
+                else _rewrite_refs(value, refs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rewrite_refs(value, refs) for value in node]
+    return node
+
+
 def _unique(name: str, taken: set[str]) -> str:
     candidate, counter = name, 2
     while candidate in taken:
@@ -118,8 +146,8 @@ def _add_model(spec: APISpec, hosted: HostedModel, taken: set[str]) -> None:
     """Add one model's tag, input/output schemas and concrete prediction operations."""
     base = _unique(_camel(hosted.name), taken)
     input_name, output_name = f"{base}Input", f"{base}Output"
-    spec.components.schema(input_name, component=_model_schema(hosted.input_validator))
-    spec.components.schema(output_name, component=_model_schema(hosted.output_validator))
+    _add_schema(spec, input_name, hosted.input_validator, taken)
+    _add_schema(spec, output_name, hosted.output_validator, taken)
     spec.tag({"name": hosted.name,
               "description": f"{hosted.display_name} {hosted.version}: {hosted.description}"})
 
