@@ -1,11 +1,13 @@
-"""Measure Model Service against the hand-written endpoint in one run; print ratios, write JSON.
+"""Measure Model Service against a hand-written endpoint and peers in one run; print ratios, JSON.
 
 Usage: ``python -m bench.run`` from the repository root (``make bench`` installs ``wrk`` first).
 Every server listens on 127.0.0.1 only, every load run is bounded in time, and every process
 started here is stopped on the way out (also on Ctrl-C and errors).
 
 Environment knobs: ``BENCH_DURATION`` seconds per load run (default 8), ``BENCH_WORKERS`` (default:
-the number of cores), ``BENCH_QUICK=1`` for a short smoke run.
+the number of cores), ``BENCH_QUICK=1`` for a short smoke run, ``BENCH_PEERS=0`` to skip the peers
+(MLServer and BentoML, installed on first run into ``bench/.peers/``), ``BENCH_MLSERVER_WORKERS``
+(MLServer's ``parallel_workers``, default: ``BENCH_WORKERS``).
 """
 from __future__ import annotations
 
@@ -23,10 +25,13 @@ import tempfile
 import time
 import timeit
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
+
+from bench import peers
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -84,6 +89,7 @@ class Server:
             self.command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                             "--bind", f"{HOST}:{self.port}", "bench.handwritten:app"]
         self.env = env
+        self.cwd, self.ready_path = ROOT, "/readyz"
         self.process: subprocess.Popen | None = None
         self.ready_seconds = float("nan")
         # The logs go to a file, as a log collector would take them: never a pipe left unread.
@@ -91,7 +97,7 @@ class Server:
 
     def start(self, timeout: float = 60) -> "Server":
         started = time.perf_counter()
-        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT,
+        self.process = subprocess.Popen(self.command, env=self.env, cwd=self.cwd,
                                         stdout=self.log, stderr=self.log,
                                         start_new_session=True)
         _started.append(self.process)
@@ -100,7 +106,7 @@ class Server:
             if self.process.poll() is not None:
                 self.log.seek(0)
                 raise RuntimeError(f"{self.kind} exited: {self.log.read().decode()[-2000:]}")
-            if status(self.url, "/readyz") == 200:
+            if status(self.url, self.ready_path) == 200:
                 self.ready_seconds = time.perf_counter() - started
                 return self
             time.sleep(0.01)
@@ -117,13 +123,21 @@ class Server:
         self.stop()
 
     def pids(self) -> list[int]:
-        """The master and its workers."""
-        pid = self.process.pid
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return [pid, *map(int, children)]
+        """The master and its descendants (workers; a peer's helper processes, any depth)."""
+        found, waiting = [], [self.process.pid]
+        while waiting:
+            pid = waiting.pop()
+            found.append(pid)
+            try:
+                tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            except OSError:
+                continue
+            for task in tasks:  # children hang off the thread that started them
+                try:
+                    waiting += map(int, (task / "children").read_text().split())
+                except OSError:
+                    pass
+        return found
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the master and its workers (user + system)."""
@@ -210,12 +224,13 @@ def model_calls(server: "Server") -> tuple[float, float]:
     return float(found.get("count", 0)), float(found.get("sum", 0))
 
 
-def load(server: "Server", path: str, connections: int, duration: int = DURATION) -> dict:
+def load(server: "Server", path: str, connections: int, duration: int = DURATION,
+         body: str | None = None) -> dict:
     """Run ``wrk`` against a server; add the server's CPU time per request (robust to noise)
     and, for the service, the mean number of requests served by one call of the model."""
     calls = model_calls(server) if server.kind == "service" else None
     before = server.cpu_seconds()
-    result = wrk(server.url, path, connections, duration)
+    result = wrk(server.url, path, connections, duration, body)
     spent = server.cpu_seconds() - before
     requests = result["rps"] * duration
     result["cpu_us_per_request"] = spent / requests * 1e6 if requests else float("nan")
@@ -226,10 +241,12 @@ def load(server: "Server", path: str, connections: int, duration: int = DURATION
     return result
 
 
-def wrk(url: str, path: str, connections: int, duration: int = DURATION) -> dict:
-    """Run ``wrk`` against one endpoint; return requests/s, p50/p99 in ms, and failures."""
+def wrk(url: str, path: str, connections: int, duration: int = DURATION,
+        body: str | None = None) -> dict:
+    """POST ``body`` (default: one iris row) to one endpoint with ``wrk``; return requests/s,
+    p50/p99 in ms, and failures."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.format(body=json.dumps(IRIS_ROW)))
+        script.write(WRK_SCRIPT.format(body=body or json.dumps(IRIS_ROW)))
     threads = min(2, connections)
     try:
         output = subprocess.run(
@@ -281,8 +298,8 @@ def batch_rows_per_second(url: str, path: str, rows: int, seconds: float = 3.0,
     return rows * sum(counts) / elapsed
 
 
-def warm(url: str, path: str) -> None:
-    wrk(url, path, 16, duration=1)
+def warm(url: str, path: str, body: str | None = None) -> None:
+    wrk(url, path, 16, duration=1, body=body)
 
 
 # --------------------------------------------------------------------------- the sections
@@ -292,7 +309,7 @@ def in_process(models: Path) -> dict:
     """The model's own cost without HTTP, and the service's validate-predict-check path around it."""
     from iris_model import IrisModel
     from model_service import create_app, get_registry
-from model_service.core import pipeline
+    from model_service.core import pipeline
 
     model = IrisModel()
     rows = [IRIS_ROW] * 10_000
@@ -403,6 +420,145 @@ def many_models(one: Path, many: Path) -> dict:
             results[count] = {"ready_s": server.ready_seconds, "pss_mib": server.pss_mib(),
                               **_median_run(runs[count])}
     return results
+
+
+# --------------------------------------------------------------------------- peers
+
+PEER_CONNECTIONS = (16, 64)
+PEER_START_TIMEOUT_S = 120  # MLServer and BentoML import far more than we do; a busy machine
+PEER_LABELS = {"mlserver": "MLServer", "bentoml": "BentoML"}
+# MLServer's inference processes (``parallel_workers``; 0 = infer in its HTTP process). Default: our
+# worker count. With 0 it spent ~30% less CPU per request on this tiny model (about 2,000 against
+# 2,900 us at 16 connections) but is held to one process.
+MLSERVER_WORKERS = int(os.environ.get("BENCH_MLSERVER_WORKERS", WORKERS))
+
+
+class PeerServer(Server):
+    """A peer (MLServer, BentoML) from its own virtualenv, on 127.0.0.1, started and stopped
+    like our servers (own session, killed as a group, also on errors and Ctrl-C)."""
+
+    def __init__(self, peer: "peers.Peer", port: int, workers: int) -> None:
+        self.kind, self.workers, self.port = peer.name, workers, port
+        self.url = f"http://{HOST}:{port}"
+        self.command, self.cwd, self.ready_path = peer.command, peer.cwd, peer.ready_path
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("PYTHONPATH", "VIRTUAL_ENV")}  # nothing of ours leaks in
+        self.env = {**env, **peer.env}
+        self.process = None
+        self.ready_seconds = float("nan")
+        self.log = tempfile.TemporaryFile()
+
+
+def _post(url: str, path: str, body: str) -> tuple[int, bytes]:
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _start_peer(name: str, python: Path, workdir: Path) -> tuple[PeerServer, "peers.Peer"]:
+    """Start one peer and check that it answers 'setosa' for the iris row; stop it if not."""
+    if name == "mlserver":
+        ports = [free_port() for _ in range(3)]
+        peer = peers.mlserver(python, HOST, ports, MLSERVER_WORKERS, workdir)
+        port = ports[0]
+    else:
+        port = free_port()
+        peer = peers.bentoml(python, HOST, port, WORKERS, workdir)
+    server = PeerServer(peer, port, WORKERS)
+    try:
+        server.start(timeout=PEER_START_TIMEOUT_S)
+        code, answer = _post(server.url, peer.predict_path, peer.body)
+        if code != 200 or peer.species(json.loads(answer)) != "setosa":
+            raise RuntimeError(f"{name} answered HTTP {code}: {answer[:300]!r}")
+    except BaseException:
+        server.stop()
+        raise
+    return server, peer
+
+
+def peer_comparison(models: Path) -> dict:
+    """Single predictions: the service against MLServer and BentoML serving the same artifact
+    with the same worker count, one load run per connection count, interleaved."""
+    results: dict = {"connections": list(PEER_CONNECTIONS), "peers": {}, "service": {}}
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        service = Server("service", WORKERS, models)
+        stack.callback(service.stop)
+        targets = {"service": (service.start(), SERVICE_PATH.format(name="iris_model"), None)}
+        for name in peers.NAMES:
+            try:
+                python = peers.environment(name, log)
+                (tmp / name).mkdir()
+                server, peer = _start_peer(name, python, tmp / name)
+            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, LookupError,
+                    TypeError) as error:
+                # A peer that cannot be had (no package index, a broken release) is reported in
+                # the table; it does not cost the rest of the run.
+                log(f"  {name} left out: {error}")
+                results["peers"][name] = {"error": str(error)[:2000]}
+                continue
+            stack.callback(server.stop)
+            targets[name] = (server, peer.predict_path, peer.body)
+            results["peers"][name] = {"version": peer.version, "ready_s": server.ready_seconds}
+            log(f"  {name} {peer.version} ready in {server.ready_seconds:.1f} s")
+        for server, path, body in targets.values():
+            warm(server.url, path, body)
+        figures = {kind: results["service"] if kind == "service" else results["peers"][kind]
+                   for kind in targets}
+        order = list(targets)
+        for index, connections in enumerate(PEER_CONNECTIONS):
+            # Rotate who goes first, so that a noisy moment does not always hit the same side.
+            shift = index % len(order)
+            for kind in order[shift:] + order[:shift]:
+                server, path, body = targets[kind]
+                figures[kind][connections] = load(server, path, connections, body=body)
+            log(f"  {connections:>3} connections: " + ", ".join(
+                f"{kind} {figures[kind][connections]['rps']:.0f} req/s" for kind in order))
+    return results
+
+
+def peers_table(results: dict) -> str:
+    """The peers' block of the report: figures, ratios (service / peer), and the 3x target."""
+    present = {name: figures for name, figures in results["peers"].items() if "error" not in figures}
+    lines = [f"Model Service vs peers serving the same artifact ({WORKERS} workers each, MLServer "
+             f"{MLSERVER_WORKERS} parallel_workers, {DURATION}s per load run, one run each, "
+             f"ratio = service / peer)", ""]
+    header = f"{'single predictions':<30}{'service':>22}"
+    for name, figures in present.items():
+        header += f"{PEER_LABELS[name] + ' ' + figures['version']:>22}{'ratio':>9}"
+    lines.append(header)
+    for c in results["connections"]:
+        s = results["service"][c]
+        rps = f"{f'  {c} conn  req/s':<30}{s['rps']:>22.0f}"
+        lat = f"{f'  {c} conn  p50 / p99 ms':<30}{s['p50_ms']:>11.2f} /{s['p99_ms']:>8.2f}"
+        cpu = f"{f'  {c} conn  server CPU us/req':<30}{s['cpu_us_per_request']:>22.0f}"
+        for figures in present.values():
+            p = figures[c]
+            rps += f"{p['rps']:>22.0f}{ratio(s['rps'], p['rps']):>9}"
+            lat += f"{p['p50_ms']:>11.2f} /{p['p99_ms']:>8.2f}{ratio(s['p99_ms'], p['p99_ms']):>9}"
+            cpu += (f"{p['cpu_us_per_request']:>22.0f}"
+                    f"{ratio(s['cpu_us_per_request'], p['cpu_us_per_request']):>9}")
+        lines += [rps, lat, cpu]
+        for name, figures in {"service": s, **{n: f[c] for n, f in present.items()}}.items():
+            if figures["non_2xx"] or figures["socket_errors"]:
+                lines.append(f"  ! failures at {c} conn: {name} {figures['non_2xx']} non-2xx, "
+                             f"{figures['socket_errors']} socket errors")
+    for name, figures in results["peers"].items():
+        if "error" in figures:
+            lines.append(f"  {PEER_LABELS[name]} left out: {figures['error'].splitlines()[0][:120]}")
+    if "mlserver" in present:
+        lines.append("targets")
+        for c in results["connections"]:
+            s, m = results["service"][c], present["mlserver"][c]
+            held = s["rps"] >= 3 * m["rps"]
+            lines.append(f"  {'HOLDS' if held else 'MISSES':<7}"
+                         f"{f'{c} conn req/s >= 3x MLServer':<40}{ratio(s['rps'], m['rps']):>15}")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- report
@@ -522,9 +678,14 @@ def main() -> int:
             results["memory_mib"] = memory(one)
             log(f"1 vs {MANY_MODELS} hosted models ...")
             results["many_models"] = many_models(one, many)
+            if peers.enabled():
+                log("peers (MLServer, BentoML) ...")
+                results["peers"] = peer_comparison(one)
     finally:
         stop_all()
     text = table(results)
+    if "peers" in results:
+        text += "\n\n" + peers_table(results["peers"])
     print(text)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"{stamp}.json"
