@@ -462,13 +462,14 @@ def _post(url: str, path: str, body: str) -> tuple[int, bytes]:
 
 def _start_peer(name: str, python: Path, workdir: Path) -> tuple[PeerServer, "peers.Peer"]:
     """Start one peer and check that it answers 'setosa' for the iris row; stop it if not."""
+    version = peers.installed_version(python, name)
     if name == "mlserver":
         ports = [free_port() for _ in range(3)]
-        peer = peers.mlserver(python, HOST, ports, MLSERVER_WORKERS, workdir)
+        peer = peers.mlserver(python, version, HOST, ports, MLSERVER_WORKERS, workdir)
         port = ports[0]
     else:
         port = free_port()
-        peer = peers.bentoml(python, HOST, port, WORKERS, workdir)
+        peer = peers.bentoml(python, version, HOST, port, WORKERS, workdir)
     server = PeerServer(peer, port, WORKERS)
     try:
         server.start(timeout=PEER_START_TIMEOUT_S)

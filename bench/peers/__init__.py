@@ -93,7 +93,8 @@ def installed_version(python: Path, distribution: str) -> str:
                           timeout=60).stdout.strip()
 
 
-def mlserver(python: Path, host: str, ports: list[int], workers: int, workdir: Path) -> Peer:
+def mlserver(python: Path, version: str, host: str, ports: list[int], workers: int,
+             workdir: Path) -> Peer:
     """MLServer's scikit-learn runtime on the artifact, answered through its V2 REST endpoint.
 
     ``parallel_workers`` is our worker count: MLServer parses HTTP in one process and hands each
@@ -118,13 +119,14 @@ def mlserver(python: Path, host: str, ports: list[int], workers: int, workdir: P
                     "data": [5.1, 3.5, 1.4, 0.2]}],
         "outputs": [{"name": "predict"}, {"name": "predict_proba"}],
     }, separators=(",", ":"))
-    return Peer("mlserver", installed_version(python, "mlserver"),
+    return Peer("mlserver", version,
                 [str(python.parent / "mlserver"), "start", str(workdir)],
                 ready_path="/v2/models/iris/ready", predict_path="/v2/models/iris/infer",
                 body=body, cwd=workdir)
 
 
-def bentoml(python: Path, host: str, port: int, workers: int, workdir: Path) -> Peer:
+def bentoml(python: Path, version: str, host: str, port: int, workers: int,
+            workdir: Path) -> Peer:
     """The BentoML service of ``bentoml_iris.py``, started with ``bentoml serve`` as shipped
     (access log and metrics on); its body is our own request body."""
     body = json.dumps(dict(zip(FEATURES, (5.1, 3.5, 1.4, 0.2))), separators=(",", ":"))
@@ -133,7 +135,7 @@ def bentoml(python: Path, host: str, port: int, workers: int, workdir: Path) -> 
         "BENTOML_HOME": str(workdir),  # its store of bentos and models: none needed here
         "BENTOML_DO_NOT_TRACK": "true",  # no usage reports leave the machine
     }
-    return Peer("bentoml", installed_version(python, "bentoml"),
+    return Peer("bentoml", version,
                 [str(python.parent / "bentoml"), "serve", "bentoml_iris:IrisClassifier",
                  "--working-dir", str(HERE), "--host", host, "--port", str(port)],
                 ready_path="/readyz", predict_path="/predict", body=body, env=env, cwd=workdir)
