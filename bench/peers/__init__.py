@@ -3,8 +3,8 @@
 A peer's virtualenv is made on first use under ``bench/.peers/<name>`` (``python -m venv``, then
 pip with the pins of ``bench/peers/<name>.txt`` plus the scikit-learn, joblib and numpy releases
 this interpreter runs, so that every side runs the artifact with the same code) and reused while
-they stay the same. This module only prepares: ``bench.run`` starts and stops the servers, so that its
-clean-up covers them.
+they stay the same. This module only prepares: ``bench.run`` starts and stops the servers, so
+that its clean-up covers them.
 """
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ def environment(name: str, log=print) -> Path:
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
                            stdout=output, stderr=subprocess.STDOUT, timeout=120)
             subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                            "--disable-pip-version-check", "-r", str(requirements), *wanted["pins"]],
-                           check=True, stdout=output, stderr=subprocess.STDOUT,
+                            "--disable-pip-version-check", "-r", str(requirements),
+                            *wanted["pins"]], check=True, stdout=output, stderr=subprocess.STDOUT,
                            timeout=INSTALL_TIMEOUT_S)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             output.seek(0)

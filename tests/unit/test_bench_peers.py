@@ -1,4 +1,4 @@
-"""The benchmark's peers: how MLServer and BentoML are configured, and how the table reports them."""
+"""The benchmark's peers: how MLServer and BentoML are set up, and how the table reports them."""
 from __future__ import annotations
 
 import json
@@ -23,7 +23,8 @@ def test_mlserver_listens_only_on_loopback_and_serves_the_iris_artifact(tmp_path
     settings = json.loads((tmp_path / "settings.json").read_text())
     model = json.loads((tmp_path / "iris" / "model-settings.json").read_text())
     assert settings["host"] == "127.0.0.1"
-    assert (settings["http_port"], settings["grpc_port"], settings["metrics_port"]) == (8001, 8002, 8003)
+    ports = (settings["http_port"], settings["grpc_port"], settings["metrics_port"])
+    assert ports == (8001, 8002, 8003)
     assert settings["parallel_workers"] == 2
     assert model["implementation"] == "mlserver_sklearn.SKLearnModel"
     assert Path(model["parameters"]["uri"]) == peers.ARTIFACT
@@ -98,7 +99,9 @@ def test_the_peers_table_gives_service_over_peer_ratios_and_checks_three_times_m
     rps_16 = next(line for line in lines if line.strip().startswith("16 conn  req/s"))
     assert rps_16.split() == ["16", "conn", "req/s", "1200", "300", "4.00x", "400", "3.00x"]
     p99_64 = next(line for line in lines if line.strip().startswith("64 conn  p50 / p99"))
-    assert p99_64.split()[-8:] == ["100.00", "/", "200.00", "0.50x", "200.00", "/", "400.00", "0.25x"]
+    mlserver_p99, bentoml_p99 = p99_64.split()[-8:-4], p99_64.split()[-4:]
+    assert mlserver_p99 == ["100.00", "/", "200.00", "0.50x"]
+    assert bentoml_p99 == ["200.00", "/", "400.00", "0.25x"]
     assert any(line.split()[:2] == ["HOLDS", "16"] and line.endswith("4.00x") for line in lines)
     assert any(line.split()[:2] == ["MISSES", "64"] and line.endswith("2.00x") for line in lines)
 
