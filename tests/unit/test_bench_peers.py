@@ -84,40 +84,77 @@ def test_bench_peers_0_skips_the_peers_and_anything_else_runs_them(monkeypatch):
     assert peers.enabled()
 
 
-def test_the_peers_table_gives_service_over_peer_ratios_and_checks_three_times_mlserver():
+def _peer(name: str, workers: int, label: str, **by_connections) -> dict:
+    return {"name": name, "workers": workers, "version": "1", "label": label,
+            **{int(c.removeprefix("c")): figures for c, figures in by_connections.items()}}
+
+
+def _row(lines: list[str], heading: str, label: str) -> list[str]:
+    """The figures of one server's row under one connection count's heading."""
+    block = lines[lines.index(next(line for line in lines if line.startswith(heading))):]
+    row = next(line for line in block if line.startswith("  " + label))
+    return row.split()[len(label.split()):]
+
+
+def test_the_peers_table_gives_one_row_per_server_with_service_over_peer_ratios():
     results = {
         "connections": [16, 64],
-        "service": {16: _figures(1200, 40), 64: _figures(1000, 100)},
-        "peers": {
-            "mlserver": {"version": "1.7.1", 16: _figures(300, 80), 64: _figures(500, 200)},
-            "bentoml": {"version": "1.4.40", 16: _figures(400, 160), 64: _figures(400, 400)},
-        },
+        "service": {"label": "Model Service (2 workers)",
+                    16: _figures(1200, 40), 64: _figures(1000, 100)},
+        "peers": [
+            _peer("mlserver", 2, "MLServer 1 (parallel_workers=2)",
+                  c16=_figures(300, 80), c64=_figures(500, 200)),
+            _peer("bentoml", 2, "BentoML 1 (2 workers)",
+                  c16=_figures(400, 160), c64=_figures(400, 400)),
+        ],
     }
 
     lines = run.peers_table(results).splitlines()
 
-    rps_16 = next(line for line in lines if line.strip().startswith("16 conn  req/s"))
-    assert rps_16.split() == ["16", "conn", "req/s", "1200", "300", "4.00x", "400", "3.00x"]
-    p99_64 = next(line for line in lines if line.strip().startswith("64 conn  p50 / p99"))
-    mlserver_p99, bentoml_p99 = p99_64.split()[-8:-4], p99_64.split()[-4:]
-    assert mlserver_p99 == ["100.00", "/", "200.00", "0.50x"]
-    assert bentoml_p99 == ["200.00", "/", "400.00", "0.25x"]
-    assert any(line.split()[:2] == ["HOLDS", "16"] and line.endswith("4.00x") for line in lines)
-    assert any(line.split()[:2] == ["MISSES", "64"] and line.endswith("2.00x") for line in lines)
+    assert _row(lines, "single predictions, 16 conn", "MLServer 1 (parallel_workers=2)") == [
+        "300", "4.00x", "40.00", "80.00", "0.50x", "3333", "0.25x"]
+    assert _row(lines, "single predictions, 64 conn", "BentoML 1 (2 workers)") == [
+        "400", "2.50x", "200.00", "400.00", "0.25x", "2500", "0.40x"]
+    assert _row(lines, "single predictions, 64 conn", "Model Service (2 workers)") == [
+        "1000", "50.00", "100.00", "1000"]
+
+
+def test_the_three_times_target_is_checked_against_the_fastest_mlserver():
+    results = {
+        "connections": [16, 64],
+        "service": {"label": "Model Service (2 workers)",
+                    16: _figures(1200, 40), 64: _figures(1500, 100)},
+        "peers": [
+            _peer("mlserver", 2, "MLServer 1 (parallel_workers=2)",
+                  c16=_figures(300, 80), c64=_figures(600, 200)),
+            _peer("mlserver", 0, "MLServer 1 (parallel_workers=0)",
+                  c16=_figures(350, 80), c64=_figures(400, 200)),
+            _peer("bentoml", 2, "BentoML 1 (2 workers)",
+                  c16=_figures(100, 160), c64=_figures(100, 400)),
+        ],
+    }
+
+    lines = run.peers_table(results).splitlines()
+
+    targets = [line.split() for line in lines[lines.index("targets") + 1:]]
+    assert targets[0][:2] == ["HOLDS", "16"] and targets[0][-1] == "3.43x"
+    assert targets[1][:2] == ["MISSES", "64"] and targets[1][-1] == "2.50x"
 
 
 def test_a_peer_that_could_not_be_had_is_named_in_the_table_with_its_reason():
     results = {
         "connections": [16],
-        "service": {16: _figures(1200, 40)},
-        "peers": {
-            "mlserver": {"error": "installing mlserver failed (exit status 1): no index\nmore"},
-            "bentoml": {"version": "1.4.40", 16: _figures(400, 160)},
-        },
+        "service": {"label": "Model Service (2 workers)", 16: _figures(1200, 40)},
+        "peers": [
+            {"name": "mlserver", "workers": 2, "label": "MLServer (parallel_workers=2)",
+             "error": "installing mlserver failed (exit status 1): no index\nmore"},
+            _peer("bentoml", 2, "BentoML 1 (2 workers)", c16=_figures(400, 160)),
+        ],
     }
 
     text = run.peers_table(results)
 
-    assert "MLServer left out: installing mlserver failed (exit status 1): no index" in text
-    assert "BentoML 1.4.40" in text
+    assert ("MLServer (parallel_workers=2) left out: installing mlserver failed (exit status 1): "
+            "no index\n") in text + "\n"
+    assert "  BentoML 1 (2 workers)" in text
     assert "3x MLServer" not in text  # no target is claimed without its peer
