@@ -11,7 +11,13 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help venv chromium wrk run dev test bench openapi fuzz train clean
+EXAMPLE_DIRS := $(sort $(dir $(wildcard examples/*/pyproject.toml)))
+EXAMPLES_SITE := $(VENV)/examples
+EXAMPLES_STAMP := $(EXAMPLES_SITE)/.installed
+EXAMPLE_FILES := $(shell find examples -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' 2>/dev/null)
+export MODEL_SERVICE_EXAMPLES_SITE := $(abspath $(EXAMPLES_SITE))
+
+.PHONY: help venv chromium wrk run dev demo examples test bench openapi fuzz train clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,7 +25,7 @@ help: ## List the targets
 $(STAMP): setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,examples]"
 	@touch $(STAMP)
 
 venv: $(STAMP) ## Create .venv and install the project with its test tools
@@ -30,10 +36,23 @@ chromium: ## Install Debian's chromium for the browser tests when it is missing
 run: venv ## Serve with gunicorn workers on http://$(HOST):$(PORT) (HOST, PORT, WEB_CONCURRENCY)
 	$(BIN)/model-service serve
 
+$(EXAMPLES_STAMP): $(STAMP) $(EXAMPLE_FILES)
+	rm -rf $(EXAMPLES_SITE)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --target $(EXAMPLES_SITE) $(addprefix ./,$(EXAMPLE_DIRS))
+	@touch $@
+
+examples: $(EXAMPLES_STAMP) ## Install the example models (examples/*) into .venv/examples, apart from .venv
+
+demo: examples ## Serve the example models with iris on http://$(HOST):$(PORT)
+	PYTHONPATH=$(abspath $(EXAMPLES_SITE)) $(BIN)/model-service serve
+
 dev: venv ## Serve with Flask's reloader and debugger (development only)
 	$(BIN)/model-service serve --dev
 
-test: venv chromium ## Run the whole test suite, browser tests included
+test: venv chromium examples ## Run the whole test suite: each example's own tests, then the service's
+	@for example in $(EXAMPLE_DIRS); do \
+	  (cd $$example && PYTHONPATH=$(abspath $(EXAMPLES_SITE)) $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider) || exit 1; \
+	done
 	$(BIN)/python -m pytest
 
 wrk: ## Install Debian's wrk (the load generator of the benchmark) when it is missing

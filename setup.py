@@ -54,6 +54,11 @@ setup(
         "flask-swagger-ui>=5.34",
     ],
     extras_require={
+        # What the example models (examples/*) need beyond the service itself; `make demo` and
+        # `make test` install the examples' own packages beside .venv (see the Makefile).
+        "examples": [
+            "opencv-python-headless>=4.14,<5",  # face_emoji; 5.x dropped the Haar cascades
+        ],
         # Sampling profiler for a running worker: py-spy record --gil -p <worker pid>
         "profile": ["py-spy>=0.4.3"],
         "test": [

@@ -1,5 +1,9 @@
 """Measure Model Service against a hand-written endpoint and peers in one run; print ratios, JSON.
 
+Single predictions are also sent through the Open Inference Protocol (``/v2/.../infer``, one row
+as four FP64 tensors of shape [1], plain JSON) to the same server under the same load, and the
+table reports V2 beside the native predict endpoint.
+
 Usage: ``python -m bench.run`` from the repository root (``make bench`` installs ``wrk`` first).
 Every server listens on 127.0.0.1 only, every load run is bounded in time, and every process
 started here is stopped on the way out (also on Ctrl-C and errors).
@@ -46,7 +50,11 @@ MEMORY_WORKERS = (1, 2, 4)
 MANY_MODELS = 50
 IRIS_ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 SERVICE_PATH = "/api/models/{name}/predict"
+V2_PATH = "/v2/models/{name}/infer"
 BASELINE_PATH = "/predict"
+# One iris row as a V2 infer request: each field a tensor of one value.
+V2_ROW = {"inputs": [{"name": name, "datatype": "FP64", "shape": [1], "data": [value]}
+                     for name, value in IRIS_ROW.items()]}
 
 _started: list[subprocess.Popen] = []
 
@@ -225,7 +233,7 @@ def model_calls(server: "Server") -> tuple[float, float]:
 
 
 def load(server: "Server", path: str, connections: int, duration: int = DURATION,
-         body: str | None = None) -> dict:
+         body: dict = IRIS_ROW) -> dict:
     """Run ``wrk`` against a server; add the server's CPU time per request (robust to noise)
     and, for the service, the mean number of requests served by one call of the model."""
     calls = model_calls(server) if server.kind == "service" else None
@@ -242,11 +250,10 @@ def load(server: "Server", path: str, connections: int, duration: int = DURATION
 
 
 def wrk(url: str, path: str, connections: int, duration: int = DURATION,
-        body: str | None = None) -> dict:
-    """POST ``body`` (default: one iris row) to one endpoint with ``wrk``; return requests/s,
-    p50/p99 in ms, and failures."""
+        body: dict = IRIS_ROW) -> dict:
+    """Run ``wrk`` posting ``body`` to one endpoint; return requests/s, p50/p99 in ms, failures."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.format(body=body or json.dumps(IRIS_ROW)))
+        script.write(WRK_SCRIPT.format(body=json.dumps(body)))
     threads = min(2, connections)
     try:
         output = subprocess.run(
@@ -298,7 +305,7 @@ def batch_rows_per_second(url: str, path: str, rows: int, seconds: float = 3.0,
     return rows * sum(counts) / elapsed
 
 
-def warm(url: str, path: str, body: str | None = None) -> None:
+def warm(url: str, path: str, body: dict = IRIS_ROW) -> None:
     wrk(url, path, 16, duration=1, body=body)
 
 
@@ -310,6 +317,8 @@ def in_process(models: Path) -> dict:
     from iris_model import IrisModel
     from model_service import create_app, get_registry
     from model_service.core import pipeline
+    from model_service.protocols.v2.binary import write_response
+    from model_service.protocols.v2.endpoints import tensor_mapping
 
     model = IrisModel()
     rows = [IRIS_ROW] * 10_000
@@ -326,12 +335,23 @@ def in_process(models: Path) -> dict:
     def service_many():
         return pipeline.run_predict_batch(hosted, pipeline.validate_batch(hosted, rows, 10_000))
 
+    mapping = tensor_mapping(hosted)
+    v2_body = orjson.dumps(V2_ROW)
+
+    def v2_one():  # what the V2 endpoint does between the HTTP layers
+        decoded = mapping.decode(orjson.loads(v2_body), max_rows=10_000)
+        items = pipeline.validate_batch(hosted, decoded.rows, 10_000)
+        results = [pipeline.run_predict(hosted, items[0])]
+        return write_response(mapping.encode(decoded, results, hosted.name, hosted.version),
+                              decoded.binary_outputs)
+
     one, many = best(lambda: model.predict(IRIS_ROW), 200), best(lambda: model.predict_batch(rows), 3)
     return {
         "predict_1_row_us": one * 1e6,
         "predict_batch_10000_rows_ms": many * 1e3,
         "predict_batch_10000_rows_per_s": 10_000 / many,
         "service_path_1_row_us": best(service_one, 200) * 1e6,
+        "v2_path_1_row_us": best(v2_one, 200) * 1e6,
         "service_path_10000_rows_ms": best(service_many, 3) * 1e3,
     }
 
@@ -344,20 +364,26 @@ def _median_run(runs: list[dict]) -> dict:
 
 
 def single_predictions(models: Path) -> dict:
-    """Requests/s and latency at each connection count, service and baseline interleaved."""
-    runs: dict = {"service": {c: [] for c in CONNECTIONS}, "baseline": {c: [] for c in CONNECTIONS}}
+    """Requests/s and latency at each connection count: the service's native predict, its V2
+    infer (same server, same load) and the baseline, interleaved."""
+    runs: dict = {kind: {c: [] for c in CONNECTIONS} for kind in ("service", "v2", "baseline")}
     with Server("service", WORKERS, models) as service, Server("baseline", WORKERS) as baseline:
         service_path = SERVICE_PATH.format(name="iris_model")
+        v2_path = V2_PATH.format(name="iris_model")
         warm(service.url, service_path)
+        warm(service.url, v2_path, V2_ROW)
         warm(baseline.url, BASELINE_PATH)
         for round_ in range(ROUNDS):
             for connections in CONNECTIONS:
-                # Interleave, alternating who goes first, so that noise hits both sides alike.
-                order = [("baseline", baseline, BASELINE_PATH), ("service", service, service_path)]
-                for kind, server, path in order if round_ % 2 == 0 else order[::-1]:
-                    runs[kind][connections].append(load(server, path, connections))
+                # Interleave, alternating the order, so that noise hits every side alike.
+                order = [("baseline", baseline, BASELINE_PATH, IRIS_ROW),
+                         ("service", service, service_path, IRIS_ROW),
+                         ("v2", service, v2_path, V2_ROW)]
+                for kind, server, path, body in order if round_ % 2 == 0 else order[::-1]:
+                    runs[kind][connections].append(load(server, path, connections, body=body))
                 log(f"  round {round_ + 1}, {connections:>3} connections: service "
-                    f"{runs['service'][connections][-1]['rps']:.0f} req/s, baseline "
+                    f"{runs['service'][connections][-1]['rps']:.0f} req/s, V2 "
+                    f"{runs['v2'][connections][-1]['rps']:.0f} req/s, baseline "
                     f"{runs['baseline'][connections][-1]['rps']:.0f} req/s")
     return {kind: {c: _median_run(r) for c, r in by_c.items()} for kind, by_c in runs.items()}
 
@@ -451,11 +477,12 @@ class PeerServer(Server):
         self.log = tempfile.TemporaryFile()
 
 
-def _post(url: str, path: str, body: str) -> tuple[int, bytes]:
+def _post(url: str, path: str, body: dict) -> tuple[int, bytes]:
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
-        connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        connection.request("POST", path, body=json.dumps(body),
+                           headers={"Content-Type": "application/json"})
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -505,7 +532,8 @@ def peer_comparison(models: Path) -> dict:
         service.start()
         results["service"] = {"name": "service", "workers": WORKERS,
                               "label": f"Model Service ({WORKERS} workers)"}
-        targets = [(results["service"], service, SERVICE_PATH.format(name="iris_model"), None)]
+        service_path = SERVICE_PATH.format(name="iris_model")
+        targets = [(results["service"], service, service_path, IRIS_ROW)]
         pythons: dict = {}
         for index, (name, workers) in enumerate(variants):
             entry: dict = {"name": name, "workers": workers,
@@ -614,6 +642,21 @@ def table(results: dict) -> str:
         if failed:
             lines.append(f"  ! failures: service {s['non_2xx']}+{s['socket_errors']}, "
                          f"baseline {b['non_2xx']}+{b['socket_errors']}")
+    lines.append(f"{'V2 infer, 1 row (same server)':<30}{'V2 infer':>22}{'native predict':>22}"
+                 f"{'ratio':>9}")
+    for c in CONNECTIONS:
+        v, s = single["v2"][c], single["service"][c]
+        lines.append(f"{f'  {c} conn  req/s':<30}{v['rps']:>22.0f}{s['rps']:>22.0f}"
+                     f"{ratio(v['rps'], s['rps']):>9}")
+        lines.append(f"{f'  {c} conn  p50 / p99 ms':<30}"
+                     f"{v['p50_ms']:>11.2f} /{v['p99_ms']:>8.2f}"
+                     f"{s['p50_ms']:>12.2f} /{s['p99_ms']:>8.2f}"
+                     f"{ratio(v['p99_ms'], s['p99_ms']):>9}")
+        lines.append(f"{f'  {c} conn  server CPU us/req':<30}{v['cpu_us_per_request']:>22.0f}"
+                     f"{s['cpu_us_per_request']:>22.0f}"
+                     f"{ratio(v['cpu_us_per_request'], s['cpu_us_per_request']):>9}")
+        if v["non_2xx"] + v["socket_errors"]:
+            lines.append(f"  ! failures: V2 {v['non_2xx']}+{v['socket_errors']}")
     lines.append(f"{f'predict_batch rows/s ({WORKERS} clients)':<30}")
     for key in batch["service"]:
         s, b = batch["service"][key], batch["baseline"][key]
@@ -649,8 +692,10 @@ def table(results: dict) -> str:
         f"{'  + service path, 1 row':<30}{proc['service_path_1_row_us']:>19.0f} us"
         f"  (validate, predict, check output)",
         f"{'  + service path, 10000 rows':<30}{proc['service_path_10000_rows_ms']:>19.1f} ms",
+        f"{'  + V2 path, 1 row':<30}{proc['v2_path_1_row_us']:>19.0f} us"
+        f"  (decode tensors, validate, predict, encode)",
     ]
-    s16, b16 = single["service"][16], single["baseline"][16]
+    s16, b16, v16 = single["service"][16], single["baseline"][16], single["v2"][16]
     targets = [
         ("16 conn req/s >= 1.3x hand-written", s16["rps"] >= 1.3 * b16["rps"],
          ratio(s16["rps"], b16["rps"])),
@@ -663,6 +708,8 @@ def table(results: dict) -> str:
          ratio(mem["service"][4], mem["service"][1])),
         ("50 models p99 within 10%", fifty["p99_ms"] <= 1.1 * one["p99_ms"],
          ratio(fifty["p99_ms"], one["p99_ms"])),
+        ("V2 16 conn req/s within 10% of predict", v16["rps"] >= 0.9 * s16["rps"],
+         ratio(v16["rps"], s16["rps"])),
     ]
     lines.append("targets")
     for name, held, value in targets:
@@ -671,6 +718,8 @@ def table(results: dict) -> str:
 
 
 def main() -> int:
+    from . import media_overhead  # imports this module: loaded here, not at the top
+
     if shutil.which("wrk") is None:
         log("wrk is not installed (make bench installs it: apt-get install -y wrk)")
         return 2
@@ -695,12 +744,14 @@ def main() -> int:
             results["memory_mib"] = memory(one)
             log(f"1 vs {MANY_MODELS} hosted models ...")
             results["many_models"] = many_models(one, many)
+            log("a 640x480 JPEG through the service ...")
+            results["media"] = media_overhead.measure(Path(tmp), Server)
             if peers.enabled():
                 log("peers (MLServer, BentoML) ...")
                 results["peers"] = peer_comparison(one)
     finally:
         stop_all()
-    text = table(results)
+    text = "\n".join([table(results), *media_overhead.lines(results["media"])])
     if "peers" in results:
         text += "\n\n" + peers_table(results["peers"])
     print(text)

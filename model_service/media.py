@@ -620,17 +620,19 @@ def media_fields(schema: Schema | type[Schema]) -> dict[str, MediaField]:
 def raw_body_field(schema: Schema | type[Schema]) -> tuple[str, MediaField] | None:
     """Return ``(wire name, field)`` a raw request body fills, or None when none can.
 
-    A raw body (``Content-Type: image/jpeg``) can stand for the whole input only when the schema
-    has exactly one media field and no other required field (DESIGN §1.1).
+    A raw body (``Content-Type: image/jpeg``) can stand for the whole input only when it leaves
+    nothing required unsaid (DESIGN §1.1): the schema's one required field is a media field, or
+    nothing is required and there is exactly one media field. Optional fields, optional media
+    fields too (the ``notes`` beside a ``photo``), take their defaults.
     """
     instance = schema() if isinstance(schema, type) else schema
     found = media_fields(instance)
-    if len(found) != 1:
-        return None
-    (name, field), = found.items()
-    others_required = any(other.required for other in instance.load_fields.values()
-                          if other is not field)
-    return None if others_required else (name, field)
+    required = [field for field in instance.load_fields.values() if field.required]
+    if len(required) == 1:
+        chosen = [(name, field) for name, field in found.items() if field is required[0]]
+    else:
+        chosen = list(found.items()) if not required and len(found) == 1 else []
+    return chosen[0] if chosen else None
 
 
 def raw_response_field(schema: Schema | type[Schema]) -> tuple[str, MediaField] | None:

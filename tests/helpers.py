@@ -17,6 +17,9 @@ RICH = {"class_path": "fixture_models.rich_model.RichModel"}
 SCRIPT = {"class_path": "fixture_models.script_model.ScriptModel"}
 IMAGE = {"class_path": "fixture_models.image_model.ImageModel"}
 FILE = {"class_path": "fixture_models.file_model.FileModel"}
+TEXT = {"class_path": "fixture_models.text_model.TextModel"}
+MIRROR = {"class_path": "fixture_models.mirror_model.MirrorModel"}
+IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 
 
 def write_models_file(directory: Path, models: list[dict], discover: bool = False) -> Path:

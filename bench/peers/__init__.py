@@ -37,7 +37,7 @@ class Peer:
     command: list[str]
     ready_path: str
     predict_path: str
-    body: str
+    body: dict
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path = ROOT
 
@@ -114,11 +114,11 @@ def mlserver(python: Path, version: str, host: str, ports: list[int], workers: i
     }))
     # One row as a V2 tensor, asking for what our endpoint answers: the species and the
     # probabilities (the runtime calls the pipeline once per output asked for).
-    body = json.dumps({
+    body = {
         "inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64",
                     "data": [5.1, 3.5, 1.4, 0.2]}],
         "outputs": [{"name": "predict"}, {"name": "predict_proba"}],
-    }, separators=(",", ":"))
+    }
     return Peer("mlserver", version,
                 [str(python.parent / "mlserver"), "start", str(workdir)],
                 ready_path="/v2/models/iris/ready", predict_path="/v2/models/iris/infer",
@@ -129,7 +129,7 @@ def bentoml(python: Path, version: str, host: str, port: int, workers: int,
             workdir: Path) -> Peer:
     """The BentoML service of ``bentoml_iris.py``, started with ``bentoml serve`` as shipped
     (access log and metrics on); its body is our own request body."""
-    body = json.dumps(dict(zip(FEATURES, (5.1, 3.5, 1.4, 0.2))), separators=(",", ":"))
+    body = dict(zip(FEATURES, (5.1, 3.5, 1.4, 0.2)))
     env = {
         "BENCH_WORKERS": str(workers),  # read by the service: BentoML >= 1.2 ignores --api-workers
         "BENTOML_HOME": str(workdir),  # its store of bentos and models: none needed here

@@ -30,6 +30,7 @@ REALM = "model-service"
 # Open whatever the keys: probes and scrapes come from the orchestrator, which holds no key.
 OPEN_PATHS = frozenset(OPERATIONS_PATHS)
 OPEN_ENDPOINTS = frozenset({"static", "auth.signin", "auth.signout"})
+OPEN_PATHS_KEY = "open_paths"  # more open paths, added by the protocols (allow_anonymous)
 
 bp = Blueprint("auth", __name__)
 register_error_handlers(bp, html_error)  # sign-in pages: HTML errors
@@ -85,10 +86,20 @@ def presented_key() -> str | None:
     return request.headers.get("X-API-Key") or None
 
 
+def allow_anonymous(app: Flask, paths) -> None:
+    """Leave ``paths`` open whatever the keys: a protocol's own probes, say."""
+    app.extensions.setdefault(OPEN_PATHS_KEY, set()).update(paths)
+
+
+def _open_paths(app: Flask) -> frozenset | set:
+    return OPEN_PATHS | app.extensions.get(OPEN_PATHS_KEY, set())
+
+
 def _is_open() -> bool:
     endpoint = request.endpoint or ""
     return (request.path in OPEN_PATHS or endpoint in OPEN_ENDPOINTS
-            or endpoint.endswith(".static"))  # a blueprint's static files
+            or endpoint.endswith(".static")  # a blueprint's static files
+            or request.path in current_app.extensions.get(OPEN_PATHS_KEY, ()))
 
 
 def _unauthorized(detail: str):
@@ -188,11 +199,12 @@ def add_security_schemes(document: dict, app: Flask | None = None) -> dict:
     schemes["apiKeyHeader"] = {"type": "apiKey", "in": "header", "name": "X-API-Key",
                                "description": "An API key sent in the X-API-Key header."}
     document["security"] = [{"bearerAuth": []}, {"apiKeyHeader": []}]
+    open_paths = _open_paths(app)
     for path, operations in (document.get("paths") or {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or method.startswith("x-") or method == "parameters":
                 continue
-            if path in OPEN_PATHS:
+            if path in open_paths:
                 operation["security"] = []
             else:
                 operation.setdefault("responses", {}).setdefault("401", {
@@ -203,4 +215,4 @@ def add_security_schemes(document: dict, app: Flask | None = None) -> dict:
     return document
 
 
-__all__ = ["ApiKeys", "add_security_schemes", "init_app", "parse_keys"]
+__all__ = ["ApiKeys", "add_security_schemes", "allow_anonymous", "init_app", "parse_keys"]

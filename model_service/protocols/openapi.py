@@ -34,7 +34,8 @@ bodies are the model's input and output schemas. The generic `/api/models/{name}
 accept any hosted model's name; their bodies are checked against that model's schema.
 
 Errors are `application/problem+json` (RFC 9457); a 422 names every invalid field in `errors`
-(for a batch, keyed by item index).
+(for a batch, keyed by item index). Under `/v2` (the Open Inference Protocol) they are that
+protocol's own `{"error": "<message>"}`.
 """
 
 # Methods Flask adds to every rule by itself; they are not documented operations.
@@ -66,10 +67,14 @@ def _new_spec(app: Flask) -> APISpec:
 
 @dataclass(frozen=True)
 class OpenAPIPart:
-    """What one protocol contributes: components and tags first, then per-model operations."""
+    """What one protocol contributes: components and tags first, then per-model operations.
+
+    ``finish``, when given, edits the finished document (security schemes added) in place.
+    """
 
     prepare: Callable[[APISpec, list], None]
     add_models: Callable[[APISpec, list], None]
+    finish: Callable[[dict], None] | None = None
 
 
 def add_part(app: Flask, part: OpenAPIPart) -> None:
@@ -120,6 +125,9 @@ def create_spec(app: Flask) -> APISpec:
 def build_spec(app: Flask) -> dict:
     """Return the OpenAPI 3.1 document of ``app`` as a plain dict, in the customary key order."""
     document = add_security_schemes(create_spec(app).to_dict(), app)
+    for part in app.extensions.get(PARTS_KEY, []):
+        if part.finish is not None:
+            part.finish(document)
     order = ["openapi", "info", "tags", "paths", "components"]
     return {key: document[key] for key in sorted(document, key=lambda k: (
         order.index(k) if k in order else len(order), k))}

@@ -35,7 +35,7 @@ def test_mlserver_listens_only_on_loopback_and_serves_the_iris_artifact(tmp_path
 def test_mlserver_is_asked_for_the_species_and_probabilities_of_the_same_row(tmp_path):
     peer = peers.mlserver(PYTHON, "1.7.1", "127.0.0.1", [8001, 8002, 8003], 2, tmp_path)
 
-    body = json.loads(peer.body)
+    body = peer.body
     (tensor,) = body["inputs"]
     assert tensor["shape"] == [1, 4] and tensor["datatype"] == "FP64"
     assert tensor["data"] == [IRIS_ROW[name] for name in peers.FEATURES]
@@ -69,7 +69,7 @@ def test_bentoml_is_served_on_loopback_with_our_own_request_body(tmp_path):
     assert command[command.index("--host") + 1] == "127.0.0.1"
     assert command[command.index("--port") + 1] == "8004"
     assert (Path(command[command.index("--working-dir") + 1]) / "bentoml_iris.py").is_file()
-    assert json.loads(peer.body) == IRIS_ROW
+    assert peer.body == IRIS_ROW
     assert peer.env["BENCH_WORKERS"] == "2"
     assert peer.env["BENTOML_DO_NOT_TRACK"] == "true"
     assert peer.species({"species": "setosa", "probabilities": {}}) == "setosa"

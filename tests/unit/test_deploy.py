@@ -1,4 +1,4 @@
-"""The container image recipe and the Kubernetes manifests, checked offline."""
+"""The container image recipe, the Kubernetes manifests and the KServe InferenceService, offline."""
 from __future__ import annotations
 
 import shlex
@@ -7,6 +7,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
+from helpers import IRIS
 
 from model_service.core.batching import BatchSettings
 from model_service.core.registry import import_class
@@ -166,3 +167,85 @@ def test_the_validator_catches_a_misspelt_field():
     deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["paht"] = "/"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
+
+
+# -- KServe -----------------------------------------------------------------------------------
+# kubernetes-validate knows the core schemas, not KServe's CRD: the ConfigMap is validated whole,
+# the InferenceService's predictor as the Pod spec it inlines once KServe's own fields are set
+# aside, and the rest (apiVersion, kind, protocol, probes, models file) is checked here.
+KSERVE = DEPLOY / "kserve" / "inferenceservice.yaml"
+# ComponentExtensionSpec: the fields KServe adds beside the Pod spec in a predictor.
+KSERVE_COMPONENT_FIELDS = {"minReplicas", "maxReplicas", "scaleTarget", "scaleMetric",
+                           "containerConcurrency", "timeout", "canaryTrafficPercent", "logger",
+                           "batcher", "labels", "annotations", "deploymentStrategy"}
+
+
+def kserve_documents() -> dict:
+    return {document["kind"]: document for document in yaml.safe_load_all(KSERVE.read_text())}
+
+
+def kserve_container() -> dict:
+    return kserve_documents()["InferenceService"]["spec"]["predictor"]["containers"][0]
+
+
+def test_the_inference_service_is_a_kserve_v1beta1_custom_predictor_speaking_v2():
+    service = kserve_documents()["InferenceService"]
+    assert (service["apiVersion"], service["kind"]) == ("serving.kserve.io/v1beta1",
+                                                        "InferenceService")
+    predictor = service["spec"]["predictor"]
+    assert list(service["spec"]) == ["predictor"] and len(predictor["containers"]) == 1
+    spec = kserve_container()
+    assert spec["name"] == "kserve-container"  # the name KServe gives a lone predictor container
+    # A custom predictor's protocol is its PROTOCOL variable, "v1" or "v2", read by KServe.
+    assert env_of(spec)["PROTOCOL"] == "v2"
+    assert spec["image"] == container()["image"] and spec["args"] == container()["args"]
+
+
+def test_the_predictor_inlines_a_valid_pod_spec():
+    predictor = dict(kserve_documents()["InferenceService"]["spec"]["predictor"])
+    assert set(predictor) & KSERVE_COMPONENT_FIELDS == {"minReplicas", "maxReplicas"}
+    pod_spec = {key: value for key, value in predictor.items()
+                if key not in KSERVE_COMPONENT_FIELDS}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "predictor"}, "spec": pod_spec}
+    kubernetes_validate.validate(pod, kubernetes_validate.latest_version(), strict=True)
+    kubernetes_validate.validate(kserve_documents()["ConfigMap"],
+                                 kubernetes_validate.latest_version(), strict=True)
+
+
+def test_the_predictor_listens_on_the_image_port_and_probes_the_v2_health_endpoints():
+    spec = kserve_container()
+    assert spec["ports"] == [{"containerPort": 8000, "protocol": "TCP"}]
+    assert [args for keyword, args in final_stage() if keyword == "EXPOSE"] == ["8000"]
+    # Knative sets PORT from the container port and refuses a container that sets it.
+    assert "PORT" not in env_of(spec)
+    assert spec["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8000}
+    assert spec["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": 8000}
+    pod = kserve_documents()["InferenceService"]["spec"]["predictor"]
+    env = env_of(spec)
+    assert pod["terminationGracePeriodSeconds"] > (int(env["MODEL_SERVICE_DRAIN_SECONDS"])
+                                                   + int(env["GRACEFUL_TIMEOUT"]))
+    assert spec["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_the_predictors_probes_answer_without_an_api_key(make_app):
+    client = make_app([IRIS], API_KEYS="a-key").test_client()
+    spec = kserve_container()
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert client.get(spec[probe]["httpGet"]["path"]).status_code == 200
+    assert client.get("/v2/models/iris_model").status_code == 401
+
+
+def test_the_predictor_reads_the_models_file_from_its_config_map(tmp_path):
+    documents = kserve_documents()
+    predictor = documents["InferenceService"]["spec"]["predictor"]
+    config_path = Path(env_of(kserve_container())["MODEL_SERVICE_CONFIG"])
+    mounts = {m["name"]: m["mountPath"] for m in kserve_container()["volumeMounts"]}
+    volume = next(v for v in predictor["volumes"] if v["name"] == "models")
+    assert str(config_path.parent) == mounts["models"]
+    assert volume["configMap"]["name"] == documents["ConfigMap"]["metadata"]["name"]
+    models_file = tmp_path / config_path.name
+    models_file.write_text(documents["ConfigMap"]["data"][config_path.name])
+    specs = read_models_file(models_file, BatchSettings()).specs
+    assert specs
+    for spec in specs:
+        import_class(spec.class_path)

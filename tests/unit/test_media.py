@@ -466,9 +466,23 @@ def test_a_raw_body_fills_the_only_media_input_when_nothing_else_is_required():
         photo = Image()
         threshold = fields.Integer(required=True)
 
+    class OnlyOptional(Schema):
+        photo = Image()
+        threshold = fields.Integer()
+
+    class TwoRequired(Schema):
+        left, right = Image(required=True), Image(required=True)
+
     name, field = raw_body_field(Optional)
     assert name == "photo" and isinstance(field, Image)
+    assert raw_body_field(OnlyOptional)[0] == "photo"
     assert raw_body_field(TwoImages) is None and raw_body_field(AlsoRequired) is None
+    assert raw_body_field(TwoRequired) is None
+
+
+def test_a_raw_body_fills_the_one_required_media_input_beside_optional_files():
+    name, field = raw_body_field(PhotoInput)  # DESIGN's: photo required, notes an optional File
+    assert name == "photo" and isinstance(field, Image)
 
 
 def test_a_raw_response_carries_the_only_media_output():

@@ -13,6 +13,7 @@ import pytest
 import tritonclient.http as triton
 from fixture_models.echo_model import EchoInput
 from fixture_models.rich_model import RichModel
+from helpers import IRIS_FEATURES
 from open_inference.openapi import (
     InferenceRequest,
     InferenceResponse,
@@ -28,7 +29,6 @@ from model_service.protocols.v2.codec import CodecError, TensorMapping, field_er
 from model_service.core.schema import to_json_schema
 from model_service.core.validation import SchemaValidator, model_json_schemas
 
-IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 IRIS_ROWS = [IrisModel.examples[0], IrisModel.examples[1]]
 MAX_ROWS = 100
 

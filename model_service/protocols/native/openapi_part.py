@@ -14,6 +14,8 @@ from apispec import APISpec
 
 from ...contract import QUALIFIED_NAME_PATTERN
 from ...core.registry import HostedModel
+from . import openapi_media
+from .codec import JSON, MULTIPART
 from .payloads import ModelCollectionSchema, ModelMetadataSchema, ModelSummarySchema, ProblemSchema
 from .problems import PROBLEM_MIMETYPE, problem_body
 
@@ -131,17 +133,38 @@ def _add_model(spec: APISpec, hosted: HostedModel, taken: set[str]) -> None:
                                 for index, example in enumerate(examples)}
         batch_body["examples"] = {"batch": {"value": list(examples)}}
 
+    one_content: dict[str, Any] = {JSON: one_body}
+    answers: dict[str, Any] = {JSON: {"schema": _ref("schemas", output_name)}}
+    description = hosted.description
+    one_errors = dict(errors)
+    if openapi_media.has_media(hosted):
+        inputs, outputs = hosted.input_validator, hosted.output_validator
+        if inputs.media_fields:
+            multipart_name = _unique(f"{base}Multipart", taken)
+            spec.components.schema(multipart_name,
+                                   component=openapi_media.multipart_schema(inputs))
+            one_content[MULTIPART] = openapi_media.multipart_content(
+                inputs, _ref("schemas", multipart_name))
+            one_content.update(openapi_media.raw_body_content(inputs))
+            one_errors["415"] = openapi_media.unsupported_media_type(inputs)
+            description += "\n\n" + openapi_media.request_body_note(inputs)
+        answers.update(openapi_media.raw_answer_content(outputs))
+        description += openapi_media.answer_note(outputs)
+        not_acceptable = openapi_media.not_acceptable(outputs)
+        if not_acceptable:
+            one_errors["406"] = not_acceptable
+        one_errors = dict(sorted(one_errors.items()))
+
     prefix = f"/api/models/{hosted.name}"
     spec.path(path=f"{prefix}/predict", operations={"post": {
         "operationId": f"predict{base}",
         "summary": f"Make one prediction with {hosted.display_name}.",
-        "description": hosted.description,
+        "description": description,
         "tags": [hosted.name],
-        "requestBody": {"required": True, "content": {"application/json": one_body}},
+        "requestBody": {"required": True, "content": one_content},
         "responses": {
-            "200": {"description": f"The output of {hosted.display_name}.",
-                    "content": {"application/json": {"schema": _ref("schemas", output_name)}}},
-            **errors,
+            "200": {"description": f"The output of {hosted.display_name}.", "content": answers},
+            **one_errors,
         },
     }})
     spec.path(path=f"{prefix}/predict_batch", operations={"post": {

@@ -22,7 +22,6 @@ bp = Blueprint("v2", __name__, url_prefix="/v2")
 register_error_handlers(bp, error_response)
 
 EXTENSIONS = ["binary_tensor_data"]
-_MODEL_RULES = ("/models/<name>", "/models/<name>/versions/<version>")
 
 
 def tensor_mapping(hosted: HostedModel) -> TensorMapping:
@@ -44,37 +43,195 @@ def _hosted(name: str, version: str | None, ready: bool = True) -> HostedModel:
 
 @bp.get("")
 def server_metadata():
-    """Describe the server: name, version and protocol extensions."""
+    """Describe the server: name, version and protocol extensions.
+    ---
+    get:
+      operationId: v2ServerMetadata
+      summary: Describe the server, its version and its protocol extensions.
+      tags: [v2]
+      responses:
+        "200":
+          description: The server's name, version and extensions.
+          content:
+            application/json:
+              schema: V2ServerMetadata
+    """
     return {"name": PLATFORM, "version": __version__, "extensions": EXTENSIONS}
 
 
 @bp.get("/health/live")
 def server_live():
-    """Report that the server is alive."""
+    """Report that the server is alive.
+    ---
+    get:
+      operationId: v2ServerLive
+      summary: Liveness; 200 while the process can answer.
+      tags: [v2]
+      responses:
+        "200":
+          description: Alive.
+          content:
+            application/json:
+              schema: V2ServerLive
+    """
     return {"live": True}
 
 
 @bp.get("/health/ready")
 def server_ready():
-    """Report whether every model is ready (200) or not (503)."""
+    """Report whether every model is ready (200) or not (503).
+    ---
+    get:
+      operationId: v2ServerReady
+      summary: Readiness; 200 only when every hosted model is ready.
+      tags: [v2]
+      responses:
+        "200":
+          description: Every model is ready.
+          content:
+            application/json:
+              schema: V2ServerReady
+        "503":
+          description: At least one model is not ready, or the server is shutting down.
+          content:
+            application/json:
+              schema: V2ServerReady
+    """
     ready = get_registry(current_app).all_ready and not current_app.config.get("SHUTTING_DOWN")
     return {"ready": ready}, 200 if ready else 503
 
 
+@bp.get("/models/<name>")
 def model_metadata(name: str, version: str | None = None):
-    """Describe a model's input and output tensors."""
+    """Describe a model's input and output tensors.
+    ---
+    get:
+      operationId: v2ModelMetadata
+      summary: Describe a model's input and output tensors.
+      tags: [v2]
+      parameters:
+        - V2ModelName
+      responses:
+        "200":
+          description: The model's tensors; see `parameters` for the mapping's notes.
+          content:
+            application/json:
+              schema: V2ModelMetadata
+        "404": V2NotFound
+        "503": V2NotReady
+    """
     hosted = _hosted(name, version)
     return tensor_mapping(hosted).metadata(hosted.name, [hosted.version])
 
 
+@bp.get("/models/<name>/versions/<version>")
+def model_version_metadata(name: str, version: str):
+    """Describe a model's tensors, in the version named (the one it serves).
+    ---
+    get:
+      operationId: v2ModelVersionMetadata
+      summary: Describe a model's input and output tensors, in the version named.
+      tags: [v2]
+      parameters:
+        - V2ModelName
+        - V2ModelVersion
+      responses:
+        "200":
+          description: The model's tensors; see `parameters` for the mapping's notes.
+          content:
+            application/json:
+              schema: V2ModelMetadata
+        "404": V2NotFound
+        "503": V2NotReady
+    """
+    return model_metadata(name, version)
+
+
+@bp.get("/models/<name>/ready")
 def model_ready(name: str, version: str | None = None):
-    """Report whether one model is ready (200) or not (503)."""
+    """Report whether one model is ready (200) or not (503).
+    ---
+    get:
+      operationId: v2ModelReady
+      summary: Readiness of one model.
+      tags: [v2]
+      parameters:
+        - V2ModelName
+      responses:
+        "200":
+          description: The model is ready.
+          content:
+            application/json:
+              schema: V2ModelReady
+        "404": V2NotFound
+        "503":
+          description: The model failed to load.
+          content:
+            application/json:
+              schema: V2ModelReady
+    """
     hosted = _hosted(name, version, ready=False)
     return {"name": hosted.name, "ready": hosted.ready}, 200 if hosted.ready else 503
 
 
+@bp.get("/models/<name>/versions/<version>/ready")
+def model_version_ready(name: str, version: str):
+    """Report whether one model, in the version named, is ready (200) or not (503).
+    ---
+    get:
+      operationId: v2ModelVersionReady
+      summary: Readiness of one model, in the version named.
+      tags: [v2]
+      parameters:
+        - V2ModelName
+        - V2ModelVersion
+      responses:
+        "200":
+          description: The model is ready.
+          content:
+            application/json:
+              schema: V2ModelReady
+        "404": V2NotFound
+        "503":
+          description: The model failed to load.
+          content:
+            application/json:
+              schema: V2ModelReady
+    """
+    return model_ready(name, version)
+
+
+@bp.post("/models/<name>/infer")
 def infer(name: str, version: str | None = None):
-    """Run an inference request: N rows in, N rows out, as tensors."""
+    """Run an inference request: N rows in, N rows out, as tensors.
+    ---
+    post:
+      operationId: v2Infer
+      summary: Run an inference request with the named model.
+      description: >-
+        Each input tensor is one top-level input field, batch first; N rows in, N rows out.
+        The rows are checked against the model's input schema (a 400 names the row and the
+        input of each problem). See the model's V2 metadata for its tensors.
+      tags: [v2]
+      parameters:
+        - V2ModelName
+        - V2HeaderLength
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: V2InferenceRequest
+          application/octet-stream:
+            schema: V2BinaryBody
+      responses:
+        "200": V2InferenceResult
+        "400": V2BadRequest
+        "404": V2NotFound
+        "413": V2TooLarge
+        "415": V2UnsupportedMediaType
+        "500": V2ModelFailure
+        "503": V2NotReady
+    """
     hosted = _hosted(name, version)
     header_length = request.headers.get(HEADER)
     _check_content_type(header_length)
@@ -94,16 +251,45 @@ def infer(name: str, version: str | None = None):
     return response
 
 
+@bp.post("/models/<name>/versions/<version>/infer")
+def model_version_infer(name: str, version: str):
+    """Run an inference request with the model in the version named.
+    ---
+    post:
+      operationId: v2ModelVersionInfer
+      summary: Run an inference request with the named model, in the version named.
+      description: >-
+        The same as `POST /v2/models/{name}/infer`, once the version is checked.
+      tags: [v2]
+      parameters:
+        - V2ModelName
+        - V2ModelVersion
+        - V2HeaderLength
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: V2InferenceRequest
+          application/octet-stream:
+            schema: V2BinaryBody
+      responses:
+        "200": V2InferenceResult
+        "400": V2BadRequest
+        "404": V2NotFound
+        "413": V2TooLarge
+        "415": V2UnsupportedMediaType
+        "500": V2ModelFailure
+        "503": V2NotReady
+    """
+    return infer(name, version)
+
+
 def _check_content_type(header_length: str | None) -> None:
     """Take JSON, or no declared type (tritonclient sends none); any type with binary tensors."""
     if request.headers.get("Content-Encoding"):
         raise CodecError("Content-Encoding is not supported; send the body uncompressed.", 415)
     mimetype = request.mimetype
     if header_length is None and mimetype and mimetype != JSON_MIMETYPE:
-        raise CodecError(f"Content-Type must be {JSON_MIMETYPE}; got {mimetype}.", 415)
+        raise CodecError(f"Content-Type must be {JSON_MIMETYPE} (or any, with binary tensors "
+                         f"and the {HEADER} header); got {mimetype}.", 415)
 
-
-for _rule in _MODEL_RULES:
-    bp.add_url_rule(_rule, view_func=model_metadata, methods=["GET"])
-    bp.add_url_rule(_rule + "/ready", view_func=model_ready, methods=["GET"])
-    bp.add_url_rule(_rule + "/infer", view_func=infer, methods=["POST"])
