@@ -453,10 +453,10 @@ def many_models(one: Path, many: Path) -> dict:
 PEER_CONNECTIONS = (16, 64)
 PEER_START_TIMEOUT_S = 120  # MLServer and BentoML import far more than we do; a busy machine
 # MLServer's ``parallel_workers``, one server each: our worker count (inference processes fed by
-# its one HTTP process), and 0 (inference in the HTTP process). For this tiny model 0 spent half
-# the CPU per request and was the faster in most runs (in one interleaved run: 313 against 175
-# requests/s at 16 connections, 716 against 436 at 64; 1,310-1,560 against 2,720-3,150 us of CPU
-# per request), so the target is checked against the faster of the two in each run.
+# its one HTTP process), and 0 (inference in the HTTP process). For this tiny model 0 spends about
+# half the CPU per request (1,310-1,560 against 2,720-3,150 us in one interleaved run) and was the
+# faster in three of six comparisons (313 against 175 requests/s at 16 connections in that run,
+# 169 against 225 in another), so the target is checked against the faster of the two each run.
 MLSERVER_WORKERS = [int(n) for n in
                     os.environ.get("BENCH_MLSERVER_WORKERS", f"{WORKERS},0").split(",")]
 
