@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
-from helpers import IRIS, LOAD_FAILING, RAISING, RICH, SCRIPT, write_models_file
+from helpers import IRIS, LOAD_FAILING, RAISING, REVIEW, RICH, SCRIPT, write_models_file
 from model_service import create_app
 from servers import ThreadedServer
 
-BROWSER_MODELS = [IRIS, RICH, SCRIPT, RAISING, LOAD_FAILING]
+BROWSER_MODELS = [IRIS, RICH, REVIEW, SCRIPT, RAISING, LOAD_FAILING]
 
 
 @pytest.fixture(scope="session")

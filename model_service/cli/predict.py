@@ -1,7 +1,6 @@
 """``model-service predict``: run a model over a JSON, JSON Lines or CSV file."""
 from __future__ import annotations
 
-import csv
 import io
 import os
 import sys
@@ -11,92 +10,14 @@ from typing import IO, Any, Iterator
 import click
 import orjson
 
-from ..core import pipeline
 from ..core.errors import ModelServiceError
-from ..core.values import flatten_errors, input_kind, text_to_value
-from .group import main
+from ..core.rows import RowError, RowsUnreadable, detect_format, predict_in_batches, read_rows
+from ..core.values import flatten_errors
 from .context import load_registry
+from .group import main
 from .media_files import MediaPaths, parse_inputs, write_outputs
 
 EXIT_INVALID_ROWS = 1
-INPUT_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-
-
-class RowError(Exception):
-    """A row that cannot even be read (bad JSON line, bad CSV cell)."""
-
-    def __init__(self, errors: dict) -> None:
-        super().__init__(str(errors))
-        self.errors = errors
-
-
-def _detect_format(path: str, head: bytes) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix in INPUT_FORMATS:
-        return INPUT_FORMATS[suffix]
-    first = head.lstrip()[:1]
-    return {b"[": "json", b"{": "jsonl"}.get(first, "csv")
-
-
-def _read_json_array(stream: IO[bytes]) -> list:
-    try:
-        document = orjson.loads(stream.read())
-    except orjson.JSONDecodeError as error:
-        raise click.ClickException(f"The input is not valid JSON: {error}") from None
-    if not isinstance(document, list):
-        raise click.ClickException("A .json input must hold a JSON array of objects.")
-    return document
-
-
-def _read_json_lines(stream: IO[bytes]) -> Iterator[Any]:
-    for line in stream:
-        if not line.strip():
-            continue
-        try:
-            yield orjson.loads(line)
-        except orjson.JSONDecodeError as error:
-            yield RowError({"_schema": [f"Not valid JSON: {error}."]})
-
-
-def _csv_converter(json_schema: dict):
-    """Turn CSV text cells into the JSON values the model's input schema asks for.
-
-    Cells are read by the same rule as the form's inputs (``core.values.text_to_value``): text
-    that is not a value of its field's kind stays a string, and validation says why.
-    """
-    properties = json_schema.get("properties", {})
-    kinds = {name: input_kind(schema) if isinstance(schema, dict) else "json"
-             for name, schema in properties.items()}
-
-    def row(record: dict) -> dict | RowError:
-        data, errors = {}, {}
-        for name, text in record.items():
-            if name is None:
-                errors["_schema"] = ["More cells than columns in the header."]
-                continue
-            if text is None or text == "":
-                continue  # an empty cell is a missing value
-            data[name] = text_to_value(kinds.get(name, "string"), text)
-        return RowError(errors) if errors else data
-
-    return row
-
-
-def _read_csv(stream: IO[bytes], json_schema: dict) -> Iterator[Any]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    convert = _csv_converter(json_schema)
-    for record in csv.DictReader(text):
-        yield convert(record)
-
-
-def _with_media(rows: Iterator[Any], paths: MediaPaths) -> Iterator[Any]:
-    """Read each row's media fields from the files they name (an unreadable one: a RowError)."""
-    for row in rows:
-        if isinstance(row, RowError):
-            yield row
-            continue
-        read, errors = paths.read(row)
-        yield RowError(errors) if errors else read
 
 
 class _CountingReader(io.RawIOBase):
@@ -120,6 +41,16 @@ BATCH_SIZE = 256
 # Rows are validated (images decoded) as they are read and held until their batch runs: a batch
 # of 8 decoded 12 MP photos is about 0.9 GB of pixels already.
 MEDIA_BATCH_SIZE = 8
+
+
+def _with_media(rows: Iterator[Any], paths: MediaPaths) -> Iterator[Any]:
+    """Read each row's media fields from the files they name (an unreadable one: a RowError)."""
+    for row in rows:
+        if isinstance(row, RowError):
+            yield row
+            continue
+        read, errors = paths.read(row)
+        yield RowError(errors) if errors else read
 
 
 @main.command()
@@ -181,7 +112,7 @@ def predict(name: str, file: str | None, inputs: tuple[str, ...], output_dir: st
     if file is None:  # one prediction from --input
         paths = MediaPaths(validator, Path.cwd(), "the current directory")
         row, errors = parse_inputs(inputs, validator, paths)
-        rows, total = iter([RowError(errors) if errors else row]), 1
+        rows, total = [RowError(errors) if errors else row], 1
 
         def progress_at(number: int) -> int:
             return number
@@ -194,21 +125,23 @@ def predict(name: str, file: str | None, inputs: tuple[str, ...], output_dir: st
             paths = MediaPaths(validator, Path.cwd(), "the current directory")
         counting = _CountingReader(raw)
         stream = io.BufferedReader(counting)
-        fmt = fmt or _detect_format(file, stream.peek(64))
-        if fmt == "json":  # read whole: progress counts rows
-            document = _read_json_array(stream)
-            rows, total = iter(document), len(document)
+        fmt = fmt or detect_format(file, stream.peek(64))
+        try:
+            if fmt == "json":  # read whole: progress counts rows
+                rows = list(read_rows(stream, fmt, {}))
+                total = len(rows)
 
-            def progress_at(number: int) -> int:
-                return number
-        else:  # streamed: progress counts bytes read
-            rows = (_read_json_lines(stream) if fmt == "jsonl"
-                    else _read_csv(stream, validator.json_schema))
-            total = size or 0
+                def progress_at(number: int) -> int:
+                    return number
+            else:  # streamed: progress counts bytes read
+                rows = read_rows(stream, fmt, validator.json_schema)
+                total = size or 0
 
-            def progress_at(number: int) -> int:
-                return counting.count
-        rows = _with_media(rows, paths)
+                def progress_at(number: int) -> int:
+                    return counting.count
+        except RowsUnreadable as error:
+            raise click.ClickException(str(error)) from None
+        rows = _with_media(iter(rows), paths)
 
     binary_stdout = getattr(sys.stdout, "buffer", None)
 
@@ -222,56 +155,45 @@ def predict(name: str, file: str | None, inputs: tuple[str, ...], output_dir: st
 
     show = progress if progress is not None else bool(size and size >= PROGRESS_MIN_BYTES)
     stats = {"ok": 0, "invalid": 0, "failed": 0}
-    pending: list[tuple[int, dict]] = []
 
     def report_invalid(number: int, errors: Any) -> None:
         stats["invalid"] += 1
         for path, message in flatten_errors(errors):
             click.echo(f"row {number}: {'.'.join(path) or '(row)'}: {message}", err=True)
-        if fail_fast:
-            raise click.ClickException(f"Stopped at invalid row {number} (--fail-fast).")
 
-    def flush() -> None:
-        if not pending:
-            return
-        numbers = [number for number, _ in pending]
-        try:
-            results = pipeline.run_predict_batch(hosted, [data for _, data in pending])
-        except ModelServiceError as error:
-            stats["failed"] += len(pending)
-            click.echo(f"rows {numbers[0]}-{numbers[-1]}: {error.detail}", err=True)
-            pending.clear()
-            if fail_fast:
-                raise click.ClickException("Stopped at a failed batch (--fail-fast).") from None
-            return
-        lines = []
-        for number, result in zip(numbers, results):
-            if outputs is not None:
-                result = write_outputs(result, number, hosted.output_validator, outputs)
-            item = {"row": number, "result": result} if row_numbers else result
-            lines.append(orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
-        write(b"".join(lines))
-        stats["ok"] += len(pending)
-        pending.clear()
-
+    # The shared path of the batch page: core/rows.py reads, validates and batches the rows.
     with click.progressbar(length=total, file=sys.stderr,
-                                              label=f"Predicting with {name}",
-                                              hidden=not show) as bar:
-        last = number = 0
-        for number, row in enumerate(rows, start=1):
-            if isinstance(row, RowError):
-                report_invalid(number, row.errors)
-            else:
-                try:
-                    pending.append((number, pipeline.validate_one(hosted, row)))
-                except ModelServiceError as error:
-                    report_invalid(number, error.errors or {"_schema": [error.detail]})
-            if len(pending) >= batch_size:
-                flush()
-                bar.update(progress_at(number) - last)
-                last = progress_at(number)
-        flush()
-        bar.update(progress_at(number) - last)
+                           label=f"Predicting with {name}", hidden=not show) as bar:
+        last = 0
+        for outcomes in predict_in_batches(hosted, rows, batch_size, stop_at_invalid=fail_fast):
+            lines, failed, stop = [], [], None
+            for outcome in outcomes:
+                if outcome.errors is not None:
+                    report_invalid(outcome.number, outcome.errors)
+                    if fail_fast:
+                        stop = f"Stopped at invalid row {outcome.number} (--fail-fast)."
+                        break
+                elif outcome.failure is not None:
+                    failed.append(outcome)
+                else:
+                    result = outcome.result
+                    if outputs is not None:
+                        result = write_outputs(result, outcome.number, hosted.output_validator,
+                                               outputs)
+                    item = {"row": outcome.number, "result": result} if row_numbers else result
+                    lines.append(orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+            write(b"".join(lines))
+            stats["ok"] += len(lines)
+            if failed:
+                stats["failed"] += len(failed)
+                click.echo(f"rows {failed[0].number}-{failed[-1].number}: {failed[0].failure}",
+                           err=True)
+                if fail_fast:
+                    stop = "Stopped at a failed batch (--fail-fast)."
+            if stop:
+                raise click.ClickException(stop)
+            bar.update(progress_at(outcomes[-1].number) - last)
+            last = progress_at(outcomes[-1].number)
 
     total = stats["ok"] + stats["invalid"] + stats["failed"]
     summary = f"{stats['ok']} of {total} rows predicted"

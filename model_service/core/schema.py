@@ -156,9 +156,22 @@ def _exclusive_bounds(self: OpenAPIConverter, field: fields.Field, ret: dict, **
     return exclusive
 
 
+#: Field metadata the pages read, published as JSON Schema extension keywords. apispec copies
+#: only metadata keys that are schema keywords or start with ``x-``, so ``metadata={"unit": "cm"}``
+#: would otherwise vanish from the contract (an author may also write ``x-unit`` directly).
+DISPLAY_METADATA = {"unit": "x-unit", "multiline": "x-multiline", "probabilities": "x-probabilities"}
+
+
+def _display_metadata(self: OpenAPIConverter, field: fields.Field, ret: dict, **kwargs: Any) -> dict:
+    """Publish the display hints of ``DISPLAY_METADATA`` under their ``x-`` names."""
+    return {keyword: field.metadata[key] for key, keyword in DISPLAY_METADATA.items()
+            if key in field.metadata and keyword not in ret}
+
+
 _converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=_inline, spec=None)
 _converter.add_attribute_function(_exclusive_bounds)
 _converter.add_attribute_function(media.media2properties)
+_converter.add_attribute_function(_display_metadata)
 
 
 def to_json_schema(schema: type[Schema] | Schema, title: str | None = None) -> dict:

@@ -53,9 +53,14 @@ class BoundField:
         return self.id + "-error"
 
     @property
+    def unit_id(self) -> str:
+        return self.id + "-unit"
+
+    @property
     def described_by(self) -> str:
-        """``aria-describedby``: the help text, and the (possibly empty) error messages."""
-        return f"{self.help_ids} {self.error_id}".lstrip()
+        """``aria-describedby``: the unit, the help text, and the (possibly empty) errors."""
+        unit = self.unit_id + " " if self.field.unit else ""
+        return f"{unit}{self.help_ids} {self.error_id}".lstrip()
 
 
 def bind(tree: SchemaField, values: Mapping[str, str] | None = None,
@@ -114,27 +119,38 @@ class _Binding:
 
 def default_values(tree: SchemaField) -> dict[str, str]:
     """The form values that show the schema's defaults (what a fresh form holds)."""
+    return form_values(tree)
+
+
+def form_values(tree: SchemaField, data: Any = MISSING) -> dict[str, str]:
+    """The form values that show ``data`` (a JSON object, such as a model's example).
+
+    What ``data`` leaves out shows the schema's default, as a fresh form does; the values are
+    the text a person would type, so posting them sends ``data`` back (``parse_form``).
+    """
     values: dict[str, str] = {}
-    _defaults(tree, "", MISSING, values)
+    _fill(tree, "", data, MISSING, values)
     return values
 
 
-def _defaults(node: SchemaField, name: str, inherited: Any, values: dict) -> None:
+def _fill(node: SchemaField, name: str, given: Any, inherited: Any, values: dict) -> None:
     default = node.default if node.has_default else inherited
+    value = default if given is MISSING else given
     if node.kind == "object":
         for child in node.children:
-            below = default.get(child.key, MISSING) if isinstance(default, dict) else MISSING
-            _defaults(child, child_name(name, child.key), below, values)
+            below = given.get(child.key, MISSING) if isinstance(given, dict) else MISSING
+            below_default = default.get(child.key, MISSING) if isinstance(default, dict) else MISSING
+            _fill(child, child_name(name, child.key), below, below_default, values)
     elif node.kind == "array":
-        if isinstance(default, list):
-            for index, item in enumerate(default):
-                _defaults(node.items, child_name(name, index), item, values)
-    elif default is MISSING:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                _fill(node.items, child_name(name, index), item, MISSING, values)
+    elif value is MISSING:
         return
     elif node.kind == "boolean":
-        if default is True:
+        if value is True:
             values[name] = "true"
     elif node.kind in ("enum", "json"):
-        values[name] = json.dumps(default)
-    elif default is not None:
-        values[name] = json_text(default)
+        values[name] = json.dumps(value)
+    elif value is not None:
+        values[name] = json_text(value)

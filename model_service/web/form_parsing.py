@@ -61,7 +61,9 @@ def _parse(node: SchemaField, name: str, path: tuple, posted: _Posted) -> tuple[
     if node.kind == "boolean":
         ticked = name in posted.form
         return ticked, ticked != (name in posted.defaults)
-    raw = posted.form.get(name, "")
+    # A browser posts a text area's line breaks as CRLF (HTML's form encoding) but gives them to
+    # a script as LF: both send LF, so the model sees the same text either way.
+    raw = posted.form.get(name, "").replace("\r\n", "\n")
     changed = raw != posted.defaults.get(name, "")
     return (MISSING if raw == "" else text_to_value(node.kind, raw)), changed
 

@@ -9,7 +9,6 @@ answer exactly alike.
 from __future__ import annotations
 
 import json
-import shlex
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from flask_bootstrap import Bootstrap5
@@ -22,10 +21,12 @@ from ..core.validation import model_json_schemas
 from ..core.values import json_text
 from ..hosting import get_registry
 from ..protocols.errors import register_error_handlers
-from .errors import html_error
-from .form_binding import bind
+from .errors import current_request_id, html_error
+from .form_binding import bind, form_values
 from .form_parsing import locate_errors, parse_form
-from .results import result_rows
+from .messages import FIELDS_NEED_ATTENTION, MESSAGE_RULES, errors_in_words
+from .catalog_view import catalog_cards, matches
+from .display import curl_command, format_number, format_percent, js_json, output_hints, result_rows
 from .schema_view import build_tree, example_value
 
 bp = Blueprint("pages", __name__)
@@ -35,6 +36,10 @@ EXPIRED_FORM = ("The form had expired, so nothing was sent to the model. "
                 "Check the values and submit again.")
 
 
+# Under a failure only the log explains: the id that finds it there (predict.js gets this too).
+REQUEST_ID_NOTE = "Request id {}: quote it when you report this."
+
+
 class CSRFForm(FlaskForm):
     """The prediction form's CSRF token (Flask-WTF); the model's fields come from its schema."""
 
@@ -42,8 +47,10 @@ class CSRFForm(FlaskForm):
 @bp.get("/")
 def catalog():
     """List every hosted model with its status and links to its pages."""
-    models = get_registry(current_app).all()
-    return render_template("catalog.html", models=models)
+    cards = catalog_cards(get_registry(current_app).all())
+    query = request.args.get("q", "").strip()[:200]
+    shown = {card.hosted.name for card in cards if matches(card, query)}
+    return render_template("catalog.html", cards=cards, shown=shown, query=query)
 
 
 @bp.get("/models/<name>/metadata")
@@ -71,7 +78,15 @@ def predict(name: str):
     tree = build_tree(hosted.input_validator.json_schema)
     csrf = CSRFForm()
     if request.method == "GET":
-        return _form_page(hosted, bind(tree), csrf)
+        asked = request.args.get("example")
+        if asked is None:
+            return _form_page(hosted, bind(tree), csrf)
+        example = _example(hosted, asked)
+        if example is None:
+            count = len(hosted.examples)
+            return html_error(404, f"Model '{hosted.name}' has no example {asked[:40]!r}; it has "
+                                   f"{count} example{'' if count == 1 else 's'}.")
+        return _form_page(hosted, bind(tree, form_values(tree, example)), csrf, example=asked)
 
     status, errors, form_errors, result, sent = 200, {}, [], None, None
     if not csrf.validate():
@@ -82,17 +97,30 @@ def predict(name: str):
         try:
             result = pipeline.run_predict(hosted, pipeline.validate_one(hosted, sent))
         except ValidationFailed as error:
-            errors = locate_errors(error.errors, locations)
-            status, form_errors = error.status, [error.detail] + errors.pop("", [])
+            # In people's words on the page; the API says it exactly (web/messages.py).
+            errors = locate_errors(errors_in_words(error.errors), locations)
+            status, form_errors = error.status, [FIELDS_NEED_ATTENTION] + errors.pop("", [])
         except ModelFailure as error:
             status, form_errors = error.status, [error.detail]
+            if current_request_id():
+                form_errors.append(REQUEST_ID_NOTE.format(current_request_id()))
     page = _form_page(hosted, bind(tree, request.form, errors), csrf, form_errors=form_errors,
                       result=result, sent=sent)
     return page, status
 
 
+def _example(hosted: HostedModel, asked: str):
+    """The example ``?example=N`` names (counted from 1, as the page lists them), or None."""
+    if asked.isascii() and asked.isdigit() and 1 <= int(asked) <= len(hosted.examples):
+        return hosted.examples[int(asked) - 1]
+    return None
+
+
 def _form_page(hosted: HostedModel, form, csrf: FlaskForm, *, form_errors=(), result=None,
-               sent=None) -> str:
+               sent=None, example=None) -> str:
+    # Written as the page's script writes them (display.js), so a result reads the same either way.
+    hints = output_hints(build_tree(hosted.output_validator.json_schema))
+    api_url = url_for("api.predict", name=hosted.name, _external=True)
     return render_template(
         "predict.html",
         hosted=hosted,
@@ -100,9 +128,15 @@ def _form_page(hosted: HostedModel, form, csrf: FlaskForm, *, form_errors=(), re
         csrf=csrf,
         form_errors=form_errors,
         result=result,
-        result_rows=result_rows(result) if result is not None else [],
-        result_json=_pretty(result) if result is not None else "",
-        sent_json=_pretty(sent) if sent is not None else "",
+        output_hints=hints,
+        result_rows=result_rows(result, hints) if result is not None else [],
+        result_json=js_json(result, indent=2) if result is not None else "",
+        sent_json=js_json(sent, indent=2) if sent is not None else "",
+        curl=curl_command(api_url, sent) if sent is not None else "",
+        example=example,
+        message_rules=MESSAGE_RULES,
+        fields_need_attention=FIELDS_NEED_ATTENTION,
+        request_id_note=REQUEST_ID_NOTE,
     )
 
 
@@ -118,10 +152,7 @@ def example_input(hosted: HostedModel, tree) -> dict:
 def curl_example(hosted: HostedModel, tree) -> str:
     """A ``curl`` command that makes one prediction against this server, ready to paste."""
     url = url_for("api.predict", name=hosted.name, _external=True)
-    body = json.dumps(example_input(hosted, tree), ensure_ascii=False)
-    return (f"curl -X POST {shlex.quote(url)} \\\n"
-            f"  -H 'Content-Type: application/json' \\\n"
-            f"  -d {shlex.quote(body)}")
+    return curl_command(url, example_input(hosted, tree))
 
 
 @bp.app_context_processor
@@ -136,9 +167,14 @@ def site_context() -> dict:
 
 
 bp.add_app_template_filter(json_text, "json_text")
+bp.add_app_template_filter(format_number, "number")
+bp.add_app_template_filter(format_percent, "percent")
 
 
 def init_app(app: Flask) -> None:
     """Register the pages (errors as HTML pages) and serve Bootstrap from our own origin."""
+    from . import batch  # it builds on this module's form and messages
+
     Bootstrap5(app)  # BOOTSTRAP_SERVE_LOCAL: no other origin
     app.register_blueprint(bp)
+    app.register_blueprint(batch.bp)

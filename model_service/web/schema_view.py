@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..core.values import input_kind, json_text, json_type_name, schema_types
+from .display import js_number
 
 MAX_DEPTH = 12  # deeper (or recursive) schemas become a JSON text area
+LONG_STRING = 200  # characters: a string allowed to be longer gets a text area
 MISSING = object()
 
 _STRING_INPUT_TYPES = {"email": "email", "uri": "url", "url": "url", "date": "date"}
@@ -94,7 +96,8 @@ class SchemaField:
         fmt = self.schema.get("format")
         if isinstance(fmt, str) and self.kind == "string":
             text += f" ({fmt})"
-        return text + (" or null" if self.nullable else "")
+        text += " or null" if self.nullable else ""
+        return text + (f", in {self.unit}" if self.unit else "")
 
     @property
     def constraints(self) -> list[str]:
@@ -124,32 +127,62 @@ class SchemaField:
     # Form controls
 
     @property
+    def control(self) -> str:
+        """The control that edits this field: ``select``, ``textarea``, ``checkbox`` or ``input``.
+
+        Long strings (``maxLength`` over ``LONG_STRING``, or marked ``x-multiline``) get a
+        text area, so that line breaks can be typed and survive.
+        """
+        if self.kind == "enum":
+            return "select"
+        if self.kind == "boolean":
+            return "checkbox"
+        if self.kind == "json" or self.multiline:
+            return "textarea"
+        return "input"
+
+    @property
+    def multiline(self) -> bool:
+        if self.kind != "string":
+            return False
+        marked = self.schema.get("x-multiline")
+        if marked is True or marked is False:
+            return marked
+        limit = self.schema.get("maxLength")
+        return isinstance(limit, int) and not isinstance(limit, bool) and limit > LONG_STRING
+
+    @property
+    def unit(self) -> str:
+        unit = self.schema.get("x-unit")
+        return unit if isinstance(unit, str) else ""
+
+    @property
     def input_type(self) -> str:
+        # Numbers are typed into text inputs: a browser sends "" for what an
+        # <input type="number"> cannot read ("1e"), which would then be reported as missing
+        # instead of "not a number". ``inputmode`` still brings up a numeric keypad.
         if self.kind in ("number", "integer"):
-            return "number"
+            return "text"
         return _STRING_INPUT_TYPES.get(self.schema.get("format"), "text")
 
     @property
-    def step(self) -> str:
-        if self.kind == "integer":
-            return "1"
-        multiple = self.schema.get("multipleOf")
-        return json_text(multiple) if _is_number(multiple) else "any"
-
-    @property
-    def html_min(self) -> str | None:
-        return json_text(self.schema["minimum"]) if _is_number(self.schema.get("minimum")) else None
-
-    @property
-    def html_max(self) -> str | None:
-        return json_text(self.schema["maximum"]) if _is_number(self.schema.get("maximum")) else None
+    def inputmode(self) -> str | None:
+        """The keypad a phone shows: digits only when no sign or point can be needed."""
+        if self.kind not in ("number", "integer"):
+            return None
+        low = self.schema.get("minimum", self.schema.get("exclusiveMinimum"))
+        if not (_is_number(low) and low >= 0):
+            return "text"  # a minus sign: phones' numeric keypads often have none
+        return "numeric" if self.kind == "integer" else "decimal"
 
     @property
     def placeholder(self) -> str:
+        """An example written so that it cannot be taken for a value: ``e.g. 5.1``."""
         example = self.schema.get("example", MISSING)
         if example is not MISSING and not isinstance(example, (dict, list)):
-            return json_text(example)
-        return _PLACEHOLDERS.get(self.schema.get("format"), "")
+            return f"e.g. {json_text(example)}"
+        known = _PLACEHOLDERS.get(self.schema.get("format"))
+        return f"e.g. {known}" if known else ""
 
     @property
     def html_pattern(self) -> str | None:
@@ -258,18 +291,18 @@ def constraint_phrases(schema: Mapping) -> list[str]:
     low, high = schema.get("minimum"), schema.get("maximum")
     xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
     if _is_number(low) and _is_number(high):
-        phrases.append(f"from {json_text(low)} to {json_text(high)}")
+        phrases.append(f"from {_number(low)} to {_number(high)}")
     else:
         if _is_number(low):
-            phrases.append(f"at least {json_text(low)}")
+            phrases.append(f"at least {_number(low)}")
         if _is_number(high):
-            phrases.append(f"at most {json_text(high)}")
+            phrases.append(f"at most {_number(high)}")
     if _is_number(xlow):
-        phrases.append(f"greater than {json_text(xlow)}")
+        phrases.append(f"greater than {_number(xlow)}")
     if _is_number(xhigh):
-        phrases.append(f"less than {json_text(xhigh)}")
+        phrases.append(f"less than {_number(xhigh)}")
     if _is_number(schema.get("multipleOf")):
-        phrases.append(f"a multiple of {json_text(schema['multipleOf'])}")
+        phrases.append(f"a multiple of {_number(schema['multipleOf'])}")
     phrases += _size_phrases(schema.get("minLength"), schema.get("maxLength"), "character")
     phrases += _size_phrases(schema.get("minItems"), schema.get("maxItems"), "item")
     if schema.get("uniqueItems") is True:
@@ -293,6 +326,11 @@ def _size_phrases(low: Any, high: Any, unit: str) -> list[str]:
     if high is not None:
         return [f"at most {high} {unit}{'s' if high != 1 else ''}"]
     return []
+
+
+def _number(value: int | float) -> str:
+    # Exact, written as the pages write numbers: a limit of 20.0 is "20", 1e-05 is "0.00001".
+    return js_number(value)
 
 
 def _is_number(value: Any) -> bool:

@@ -1,4 +1,5 @@
-// "Copy" buttons: [data-copy] names the element whose text goes to the clipboard.
+// "Copy" buttons: [data-copy] names the element whose text goes to the clipboard. The text is
+// read when the button is pressed, so a result the page has just shown is what is copied.
 (function () {
   "use strict";
 
@@ -13,6 +14,8 @@
   document.querySelectorAll("[data-copy]").forEach((button) => {
     const source = document.getElementById(button.dataset.copy);
     if (!source) return;
+    const label = button.textContent;
+    let timer = null;
     button.hidden = false;
     button.addEventListener("click", async () => {
       try {
@@ -23,6 +26,8 @@
         selectText(source);
         button.textContent = "Selected: press Ctrl+C";
       }
+      clearTimeout(timer);
+      timer = setTimeout(() => { button.textContent = label; }, 2500);
     });
   });
 })();

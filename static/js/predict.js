@@ -190,9 +190,27 @@
     }
   }
 
+  // Messages in people's words: the rules of model_service/web/messages.py, sent by the server.
+  const messageRules = JSON.parse(form.dataset.messages || "[]").map(
+    ([pattern, template]) => [new RegExp(pattern), template]);
+
+  function tidy(text) {
+    const number = Number(text);
+    return NUMBER.test(text) && Number.isFinite(number) ? String(number) : text;
+  }
+
+  function inWords(message) {
+    for (const [pattern, template] of messageRules) {
+      const match = pattern.exec(message);
+      if (match) return template.replace(/\{(\d)\}/g, (_, group) => tidy(match[Number(group)]));
+    }
+    return message;
+  }
+
   function showErrors(problem, locations) {
-    const general = [problem.detail || "The input was not accepted."];
-    flatten(problem.errors || {}, [], []).forEach(([path, message]) => {
+    const general = [form.dataset.fieldsMessage];
+    flatten(problem.errors || {}, [], []).forEach(([path, original]) => {
+      const message = inWords(original);
       let at = path.length;
       while (at > 0 && !locations.has(JSON.stringify(path.slice(0, at)))) at -= 1;
       const field = locations.get(JSON.stringify(path.slice(0, at)));
@@ -205,32 +223,13 @@
     (firstInvalid || formErrors).focus();
   }
 
-  function resultRows(value, path, out) {
-    if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length) {
-      Object.keys(value).forEach((key) => resultRows(value[key], path ? path + "." + key : key, out));
-    } else {
-      out.push([path || "result", typeof value === "string" ? value : JSON.stringify(value)]);
-    }
-    return out;
-  }
+  // The rows, rounding and charts of display.js: the same rules as the server's display.py.
+  const display = window.ModelServiceDisplay;
+  const hints = JSON.parse(result.dataset.hints || "{}");
 
   function showResult(prediction) {
-    const body = document.getElementById("result-rows");
-    body.replaceChildren(...resultRows(prediction, "", []).map(([path, text]) => {
-      const row = document.createElement("tr");
-      const head = document.createElement("th");
-      head.scope = "row";
-      head.className = "fw-normal";
-      const code = document.createElement("code");
-      code.className = "text-break";
-      code.textContent = path;
-      head.append(code);
-      const cell = document.createElement("td");
-      cell.className = "text-break";
-      cell.textContent = text;
-      row.append(head, cell);
-      return row;
-    }));
+    const rows = display.resultRows(prediction, hints);
+    document.getElementById("result-rows").replaceChildren(...rows.map(display.renderRow));
     document.getElementById("result-json").textContent = JSON.stringify(prediction, null, 2);
     result.hidden = false;
     document.getElementById("result-heading").focus();
@@ -238,7 +237,9 @@
 
   function showRequest(body) {
     document.getElementById("request-json").textContent = JSON.stringify(body, null, 2);
+    document.getElementById("curl-command").textContent = display.curl(form.dataset.curlUrl, body);
     document.getElementById("request-body").hidden = false;
+    document.getElementById("request-curl").hidden = false;
   }
 
   // --- Submitting through the JSON API -----------------------------------------------------
@@ -263,7 +264,12 @@
       if (response.ok) showResult(answer);
       else if (response.status === 422 && answer) showErrors(answer, locations);
       else {
-        showFormErrors([(answer && answer.detail) || `The service answered ${response.status}.`]);
+        const messages = [(answer && answer.detail) || `The service answered ${response.status}.`];
+        const requestId = (answer && answer.request_id) || response.headers.get("X-Request-ID");
+        if (response.status >= 500 && requestId) {
+          messages.push(form.dataset.requestIdNote.replace("{}", requestId));
+        }
+        showFormErrors(messages);
         formErrors.focus();
       }
     } catch (error) {

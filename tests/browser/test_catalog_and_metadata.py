@@ -22,7 +22,7 @@ def test_catalog_lists_every_model_with_its_version_status_and_description(page,
     expect(iris.locator(".status-badge")).to_have_text("ready")
     expect(iris.locator(".model-version")).to_have_text("1.0.0")
     expect(iris).to_contain_text("Predicts the species of an iris flower")
-    expect(page.locator("article.model-card")).to_have_count(5)
+    expect(page.locator("article.model-card")).to_have_count(6)
 
 
 def test_catalog_shows_why_a_model_failed_and_offers_no_form_for_it(page, site):
@@ -61,9 +61,9 @@ def test_iris_metadata_shows_each_field_with_type_constraints_and_description(pa
         "Predicts the species of an iris flower from four measurements.")
     expect(page.locator("dd.model-version")).to_have_text("1.0.0")
     sepal = row(page, "Input fields", "sepal_length")
-    expect(sepal.locator("td").nth(0)).to_have_text("number")
+    expect(sepal.locator("td").nth(0)).to_have_text("number, in cm")
     expect(sepal.locator("td").nth(1)).to_have_text("yes")
-    expect(sepal.locator("td").nth(2)).to_have_text("from 0.0 to 20.0")
+    expect(sepal.locator("td").nth(2)).to_have_text("from 0 to 20")
     expect(sepal.locator("td").nth(4)).to_have_text("Sepal length in cm (typically 4.3 to 7.9).")
     expect(row(page, "Output fields", "species").locator("td").nth(2)).to_have_text(
         "one of: setosa, versicolor, virginica")

@@ -60,8 +60,7 @@ def test_iris_form_predicts_without_javascript(static_page, site):
         page.get_by_role("button", name="Predict").click()
     expect(result_value(page, "species")).to_have_text("virginica")
     shown = json.loads(page.locator("#result-json").text_content())
-    expect(result_value(page, "probabilities.virginica")).to_have_text(
-        json.dumps(shown["probabilities"]["virginica"]))
+    assert shown["species"] == "virginica"
     expect(page.get_by_label("Petal length")).to_have_value("5.2")  # the form keeps its values
 
 
@@ -71,15 +70,14 @@ def test_server_shows_errors_next_to_fields_and_keeps_what_was_typed(static_page
     fill(page, {"Sepal length": "25", "Sepal width": "3.5", "Petal length": "1.4"})
     with page.expect_navigation():
         page.get_by_role("button", name="Predict").click()
-    expect(error_of(page, "Sepal length")).to_have_text("Must be less than or equal to 20.0.")
-    expect(error_of(page, "Petal width")).to_have_text("Missing data for required field.")
+    expect(error_of(page, "Sepal length")).to_have_text("Must be at most 20.")
+    expect(error_of(page, "Petal width")).to_have_text("Required.")
     expect(page.get_by_label("Sepal length")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Sepal width")).not_to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Sepal length")).to_have_value("25")
     expect(page.get_by_label("Sepal width")).to_have_value("3.5")
     expect(page.get_by_label("Petal length")).to_have_value("1.4")
-    expect(page.locator("#form-errors")).to_contain_text(
-        "Input does not match the input schema of model 'iris_model'.")
+    expect(page.locator("#form-errors")).to_have_text("Some fields need attention.")
     expect(page.locator("#result")).to_be_hidden()
 
 
@@ -89,8 +87,8 @@ def test_javascript_shows_field_errors_without_reloading(page, site, watch):
     mark_document(page)
     fill(page, {"Sepal length": "25", "Sepal width": "3.5", "Petal length": "1.4"})
     page.get_by_role("button", name="Predict").click()
-    expect(error_of(page, "Sepal length")).to_have_text("Must be less than or equal to 20.0.")
-    expect(error_of(page, "Petal width")).to_have_text("Missing data for required field.")
+    expect(error_of(page, "Sepal length")).to_have_text("Must be at most 20.")
+    expect(error_of(page, "Petal width")).to_have_text("Required.")
     expect(page.get_by_label("Sepal length")).to_be_focused()
     assert still_same_document(page)
     # Correcting the input clears the errors and shows the prediction.
@@ -119,10 +117,10 @@ def test_a_failing_model_is_reported_in_the_form_without_its_internals(static_pa
 def test_rich_form_has_the_control_each_field_needs(page, site):
     page.goto(site + "/models/rich_model/predict")
     age = page.get_by_label("Age")
-    expect(age).to_have_attribute("type", "number")
-    expect(age).to_have_attribute("min", "18")
-    expect(age).to_have_attribute("max", "120")
-    expect(age).to_have_attribute("step", "1")
+    # Numbers are text inputs with a numeric keypad, so that what cannot be read reaches the
+    # server (a number input would send "" for it) and is reported as "not a number".
+    expect(age).to_have_attribute("type", "text")
+    expect(age).to_have_attribute("inputmode", "numeric")
     expect(age).to_have_attribute("required", "")
     plan = page.get_by_label("Plan")
     assert plan.evaluate("e => e.tagName") == "SELECT"
@@ -131,7 +129,7 @@ def test_rich_form_has_the_control_each_field_needs(page, site):
     expect(newsletter).to_have_attribute("type", "checkbox")
     expect(newsletter).not_to_be_checked()
     expect(page.get_by_label("Score")).to_have_value("0.5")  # the default
-    expect(page.get_by_label("Score")).to_have_attribute("step", "any")
+    expect(page.get_by_label("Score")).to_have_attribute("inputmode", "decimal")
     expect(page.get_by_role("textbox", name="Tags, item")).to_have_count(3)
     address = page.get_by_role("group", name="Address")
     expect(address.locator("legend")).to_contain_text("Address")
@@ -218,11 +216,11 @@ def test_nested_and_row_errors_land_on_their_controls(request, site, watch, java
     else:
         with page.expect_navigation():
             page.get_by_role("button", name="Predict").click()
-    expect(error_of(page, "Age")).to_have_text("Must be less than or equal to 120.")
-    expect(error_of(page, "City")).to_have_text("Missing data for required field.")
-    expect(error_of(page, "Postcode")).to_have_text("Does not match the pattern ^[0-9]{5}$.")
+    expect(error_of(page, "Age")).to_have_text("Must be at most 120.")
+    expect(error_of(page, "City")).to_have_text("Required.")
+    expect(error_of(page, "Postcode")).to_have_text("Must match the pattern ^[0-9]{5}$.")
     # The first row was blank and left out, yet the message lands on the row that was typed in.
-    expect(error_of(page, "Tags, item 2")).to_have_text("Longer than maximum length 20.")
+    expect(error_of(page, "Tags, item 2")).to_have_text("At most 20 characters.")
     expect(error_of(page, "Tags, item 3")).to_be_hidden()
     expect(page.get_by_label("Age")).to_have_value("150")
     expect(page.get_by_label("Plan")).to_have_value('"premium"')

@@ -2,13 +2,14 @@
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from fixture_models.review_model import ReviewInput, ReviewModel
 from fixture_models.rich_model import RichInput
 from iris_model.model import IrisInput
 from model_service.core.values import text_to_value as coerce_text
-from model_service.web.form_binding import DEFAULT_ROWS, bind
+from model_service.web.form_binding import DEFAULT_ROWS, bind, form_values
 from model_service.web.form_names import child_name, input_id
 from model_service.web.form_parsing import locate_errors, parse_form
-from model_service.web.schema_view import build_tree, example_value
+from model_service.web.schema_view import build_tree, constraint_phrases, example_value
 from model_service.core.schema import to_json_schema
 from model_service.core.validation import SchemaValidator
 
@@ -258,3 +259,54 @@ def test_boolean_items_are_chosen_from_a_list_since_an_unticked_box_sends_nothin
 def test_generated_examples_are_valid_input(schema_class):
     example = example_value(build_tree(to_json_schema(schema_class)))
     assert SchemaValidator(schema_class).errors(example) is None
+
+
+# --- long text, examples, numbers as text ---------------------------------------------------
+
+REVIEW = to_json_schema(ReviewInput)
+
+
+def test_long_or_marked_strings_get_a_text_area_and_short_ones_an_input():
+    fields = fields_by_key(build_tree(REVIEW))
+    assert {key: field.control for key, field in fields.items()} == {
+        "title": "input", "review": "textarea", "notes": "textarea", "stars": "input"}
+    marked_short = build_tree({"type": "object", "properties": {
+        "a": {"type": "string", "maxLength": 5000, "x-multiline": False}}}).children[0]
+    assert marked_short.control == "input"
+
+
+def test_line_breaks_posted_as_crlf_reach_the_model_as_lf():
+    data, _ = parse_form(build_tree(REVIEW), MultiDict(
+        {"title": "t", "review": "one\r\ntwo\r\n\r\nthree", "notes": "", "stars": ""}))
+    assert data == {"title": "t", "review": "one\ntwo\n\nthree"}
+
+
+def test_an_example_fills_the_form_and_posting_it_sends_the_example_back():
+    tree = build_tree(RICH)
+    example = {"age": 30, "plan": "plus", "newsletter": True, "tags": ["a", "b"],
+               "address": {"city": "Lyon"}}
+    values = form_values(tree, example)
+    assert values == {"age": "30", "plan": '"plus"', "newsletter": "true", "score": "0.5",
+                      "tags.0": "a", "tags.1": "b", "address.city": "Lyon"}
+    data, _ = parse_form(tree, MultiDict(values))
+    assert data == {**example, "score": 0.5}  # what the example left out shows its default
+    for example in ReviewModel.examples:
+        data, _ = parse_form(build_tree(REVIEW), MultiDict(form_values(build_tree(REVIEW), example)))
+        assert data == example
+
+
+def test_numbers_are_text_inputs_with_a_keypad_and_examples_read_as_examples():
+    fields = fields_by_key(build_tree(RICH))
+    assert fields["age"].input_type == "text" and fields["age"].inputmode == "numeric"
+    assert fields["score"].inputmode == "decimal"
+    signed = build_tree({"type": "object", "properties": {"t": {"type": "number"}}}).children[0]
+    assert signed.inputmode == "text"  # a minus sign may be needed
+    iris = fields_by_key(build_tree(to_json_schema(IrisInput)))
+    assert iris["sepal_length"].placeholder == "e.g. 5.1"
+    assert iris["sepal_length"].unit == "cm"
+    assert iris["sepal_length"].type_label == "number, in cm"
+
+
+def test_limits_are_described_with_the_numbers_people_write():
+    assert constraint_phrases({"minimum": 0.0, "maximum": 20.0}) == ["from 0 to 20"]
+    assert constraint_phrases({"exclusiveMinimum": 1e-05}) == ["greater than 0.00001"]
