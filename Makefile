@@ -58,7 +58,7 @@ test: venv chromium examples ## Run the whole test suite: each example's own tes
 wrk: ## Install Debian's wrk (the load generator of the benchmark) when it is missing
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 
-bench: venv wrk ## Benchmark against a hand-written Flask endpoint; table + bench/results/*.json
+bench: venv wrk ## Benchmark against a hand-written endpoint, MLServer and BentoML; table + bench/results/*.json
 	$(BIN)/python -m bench.run
 
 openapi: venv ## Write openapi.yaml from the application
@@ -70,5 +70,5 @@ fuzz: venv ## Fuzz a live server from its OpenAPI document (EXAMPLES per operati
 train: venv ## Retrain the iris model and rewrite its artifact
 	$(BIN)/python -m iris_model.train
 
-clean: ## Remove the virtualenv and build leftovers
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+clean: ## Remove .venv, the benchmark's peer virtualenvs and build leftovers
+	rm -rf $(VENV) bench/.peers build dist *.egg-info .pytest_cache

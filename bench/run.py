@@ -1,4 +1,4 @@
-"""Measure Model Service against the hand-written endpoint in one run; print ratios, write JSON.
+"""Measure Model Service against a hand-written endpoint and peers in one run; print ratios, JSON.
 
 Single predictions are also sent through the Open Inference Protocol (``/v2/.../infer``, one row
 as four FP64 tensors of shape [1], plain JSON) to the same server under the same load, and the
@@ -9,7 +9,9 @@ Every server listens on 127.0.0.1 only, every load run is bounded in time, and e
 started here is stopped on the way out (also on Ctrl-C and errors).
 
 Environment knobs: ``BENCH_DURATION`` seconds per load run (default 8), ``BENCH_WORKERS`` (default:
-the number of cores), ``BENCH_QUICK=1`` for a short smoke run.
+the number of cores), ``BENCH_QUICK=1`` for a short smoke run, ``BENCH_PEERS=0`` to skip the peers
+(MLServer and BentoML, installed on first run into ``bench/.peers/``), ``BENCH_MLSERVER_WORKERS``
+(the ``parallel_workers`` of each MLServer to run, comma-separated; default ``BENCH_WORKERS,0``).
 """
 from __future__ import annotations
 
@@ -27,10 +29,13 @@ import tempfile
 import time
 import timeit
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
+
+from bench import peers
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -92,6 +97,7 @@ class Server:
             self.command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                             "--bind", f"{HOST}:{self.port}", "bench.handwritten:app"]
         self.env = env
+        self.cwd, self.ready_path = ROOT, "/readyz"
         self.process: subprocess.Popen | None = None
         self.ready_seconds = float("nan")
         # The logs go to a file, as a log collector would take them: never a pipe left unread.
@@ -99,7 +105,7 @@ class Server:
 
     def start(self, timeout: float = 60) -> "Server":
         started = time.perf_counter()
-        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT,
+        self.process = subprocess.Popen(self.command, env=self.env, cwd=self.cwd,
                                         stdout=self.log, stderr=self.log,
                                         start_new_session=True)
         _started.append(self.process)
@@ -108,7 +114,7 @@ class Server:
             if self.process.poll() is not None:
                 self.log.seek(0)
                 raise RuntimeError(f"{self.kind} exited: {self.log.read().decode()[-2000:]}")
-            if status(self.url, "/readyz") == 200:
+            if status(self.url, self.ready_path) == 200:
                 self.ready_seconds = time.perf_counter() - started
                 return self
             time.sleep(0.01)
@@ -125,13 +131,21 @@ class Server:
         self.stop()
 
     def pids(self) -> list[int]:
-        """The master and its workers."""
-        pid = self.process.pid
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return [pid, *map(int, children)]
+        """The master and its descendants (workers; a peer's helper processes, any depth)."""
+        found, waiting = [], [self.process.pid]
+        while waiting:
+            pid = waiting.pop()
+            found.append(pid)
+            try:
+                tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            except OSError:
+                continue
+            for task in tasks:  # children hang off the thread that started them
+                try:
+                    waiting += map(int, (task / "children").read_text().split())
+                except OSError:
+                    pass
+        return found
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the master and its workers (user + system)."""
@@ -434,6 +448,164 @@ def many_models(one: Path, many: Path) -> dict:
     return results
 
 
+# --------------------------------------------------------------------------- peers
+
+PEER_CONNECTIONS = (16, 64)
+PEER_START_TIMEOUT_S = 120  # MLServer and BentoML import far more than we do; a busy machine
+# MLServer's ``parallel_workers``, one server each: our worker count (inference processes fed by
+# its one HTTP process), and 0 (inference in the HTTP process). For this tiny model 0 spends about
+# half the CPU per request (1,310-1,560 against 2,720-3,150 us in one interleaved run) and was the
+# faster in three of six comparisons (313 against 175 requests/s at 16 connections in that run,
+# 169 against 225 in another), so the target is checked against the faster of the two each run.
+MLSERVER_WORKERS = [int(n) for n in
+                    os.environ.get("BENCH_MLSERVER_WORKERS", f"{WORKERS},0").split(",")]
+
+
+class PeerServer(Server):
+    """A peer (MLServer, BentoML) from its own virtualenv, on 127.0.0.1, started and stopped
+    like our servers (own session, killed as a group, also on errors and Ctrl-C)."""
+
+    def __init__(self, peer: "peers.Peer", port: int, workers: int) -> None:
+        self.kind, self.workers, self.port = peer.name, workers, port
+        self.url = f"http://{HOST}:{port}"
+        self.command, self.cwd, self.ready_path = peer.command, peer.cwd, peer.ready_path
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("PYTHONPATH", "VIRTUAL_ENV")}  # nothing of ours leaks in
+        self.env = {**env, **peer.env}
+        self.process = None
+        self.ready_seconds = float("nan")
+        self.log = tempfile.TemporaryFile()
+
+
+def _post(url: str, path: str, body: dict) -> tuple[int, bytes]:
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("POST", path, body=json.dumps(body),
+                           headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _start_peer(name: str, python: Path, workers: int,
+                workdir: Path) -> tuple[PeerServer, "peers.Peer"]:
+    """Start one peer and check that it answers 'setosa' for the iris row; stop it if not."""
+    version = peers.installed_version(python, name)
+    if name == "mlserver":
+        ports = [free_port() for _ in range(3)]
+        peer = peers.mlserver(python, version, HOST, ports, workers, workdir)
+        port = ports[0]
+    else:
+        port = free_port()
+        peer = peers.bentoml(python, version, HOST, port, workers, workdir)
+    server = PeerServer(peer, port, workers)
+    try:
+        server.start(timeout=PEER_START_TIMEOUT_S)
+        code, answer = _post(server.url, peer.predict_path, peer.body)
+        if code != 200 or peer.species(json.loads(answer)) != "setosa":
+            raise RuntimeError(f"{name} answered HTTP {code}: {answer[:300]!r}")
+    except BaseException:
+        server.stop()
+        raise
+    return server, peer
+
+
+def _peer_label(name: str, version: str, workers: int) -> str:
+    if name == "mlserver":
+        words = ["MLServer", version, f"(parallel_workers={workers})"]
+    else:
+        words = ["BentoML", version, f"({workers} workers)"]
+    return " ".join(word for word in words if word)
+
+
+def peer_comparison(models: Path) -> dict:
+    """Single predictions: the service against MLServer and BentoML serving the same artifact,
+    one load run per connection count and server, interleaved."""
+    results: dict = {"connections": list(PEER_CONNECTIONS), "peers": []}
+    variants = [("mlserver", workers) for workers in MLSERVER_WORKERS] + [("bentoml", WORKERS)]
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        service = Server("service", WORKERS, models)
+        stack.callback(service.stop)
+        service.start()
+        results["service"] = {"name": "service", "workers": WORKERS,
+                              "label": f"Model Service ({WORKERS} workers)"}
+        service_path = SERVICE_PATH.format(name="iris_model")
+        targets = [(results["service"], service, service_path, IRIS_ROW)]
+        pythons: dict = {}
+        for index, (name, workers) in enumerate(variants):
+            entry: dict = {"name": name, "workers": workers,
+                           "label": _peer_label(name, "", workers)}
+            results["peers"].append(entry)
+            try:
+                if name not in pythons:
+                    pythons[name] = peers.environment(name, log)
+                (tmp / str(index)).mkdir()
+                server, peer = _start_peer(name, pythons[name], workers, tmp / str(index))
+            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, LookupError,
+                    TypeError) as error:
+                # A peer that cannot be had (no package index, a broken release) is reported in
+                # the table; it does not cost the rest of the run.
+                log(f"  {entry['label']} left out: {error}")
+                entry["error"] = str(error)[:2000]
+                continue
+            stack.callback(server.stop)
+            entry.update(version=peer.version, ready_s=server.ready_seconds,
+                         label=_peer_label(name, peer.version, workers))
+            targets.append((entry, server, peer.predict_path, peer.body))
+            log(f"  {entry['label']} ready in {server.ready_seconds:.1f} s")
+        for _, server, path, body in targets:
+            warm(server.url, path, body)
+        for index, connections in enumerate(PEER_CONNECTIONS):
+            # Rotate who goes first, so that a noisy moment does not always hit the same side.
+            shift = index % len(targets)
+            for entry, server, path, body in targets[shift:] + targets[:shift]:
+                entry[connections] = load(server, path, connections, body=body)
+            log(f"  {connections:>3} connections, req/s: " + ", ".join(
+                f"{entry['name']} ({entry['workers']}) {entry[connections]['rps']:.0f}"
+                for entry, *_ in targets))
+    return results
+
+
+def peers_table(results: dict) -> str:
+    """The peers' block of the report: one row per server, ratios (service / peer), 3x target."""
+    service = results["service"]
+    present = [entry for entry in results["peers"] if "error" not in entry]
+    lines = [f"Model Service vs peers serving the same artifact ({DURATION}s per load run, one run "
+             f"each, interleaved; ratio = service / peer)"]
+    for c in results["connections"]:
+        s = service[c]
+        lines += ["", f"{f'single predictions, {c} conn':<44}{'req/s':>7}{'ratio':>8}"
+                      f"{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'CPU us/req':>12}{'ratio':>8}",
+                  f"{'  ' + service['label']:<44}{s['rps']:>7.0f}{'':>8}{s['p50_ms']:>9.2f}"
+                  f"{s['p99_ms']:>9.2f}{'':>8}{s['cpu_us_per_request']:>12.0f}"]
+        for entry in present:
+            p = entry[c]
+            lines.append(f"{'  ' + entry['label']:<44}{p['rps']:>7.0f}"
+                         f"{ratio(s['rps'], p['rps']):>8}{p['p50_ms']:>9.2f}{p['p99_ms']:>9.2f}"
+                         f"{ratio(s['p99_ms'], p['p99_ms']):>8}{p['cpu_us_per_request']:>12.0f}"
+                         f"{ratio(s['cpu_us_per_request'], p['cpu_us_per_request']):>8}")
+        for entry in [service, *present]:
+            if entry[c]["non_2xx"] or entry[c]["socket_errors"]:
+                lines.append(f"  ! failures at {c} conn: {entry['label']}: {entry[c]['non_2xx']} "
+                             f"non-2xx, {entry[c]['socket_errors']} socket errors")
+    for entry in results["peers"]:
+        if "error" in entry:
+            lines.append(f"  {entry['label']} left out: {entry['error'].splitlines()[0][:100]}")
+    mlservers = [entry for entry in present if entry["name"] == "mlserver"]
+    if mlservers:
+        lines.append("targets")
+        for c in results["connections"]:
+            best = max(entry[c]["rps"] for entry in mlservers)
+            held = service[c]["rps"] >= 3 * best
+            lines.append(f"  {'HOLDS' if held else 'MISSES':<7}"
+                         f"{f'{c} conn req/s >= 3x MLServer (its best)':<40}"
+                         f"{ratio(service[c]['rps'], best):>15}")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -574,9 +746,14 @@ def main() -> int:
             results["many_models"] = many_models(one, many)
             log("a 640x480 JPEG through the service ...")
             results["media"] = media_overhead.measure(Path(tmp), Server)
+            if peers.enabled():
+                log("peers (MLServer, BentoML) ...")
+                results["peers"] = peer_comparison(one)
     finally:
         stop_all()
     text = "\n".join([table(results), *media_overhead.lines(results["media"])])
+    if "peers" in results:
+        text += "\n\n" + peers_table(results["peers"])
     print(text)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"{stamp}.json"
