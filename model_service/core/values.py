@@ -84,11 +84,14 @@ def schema_types(schema: Mapping) -> list[str]:
 def input_kind(schema: Mapping) -> str:
     """The kind of input that fits a (resolved) JSON Schema.
 
-    ``enum``, ``boolean``, ``number``, ``integer``, ``string``, ``object`` (with properties),
+    ``enum``, ``media`` (an image or file), ``boolean``, ``number``, ``integer``, ``string``,
+    ``object`` (with properties),
     ``array`` (of one item schema), or ``json`` for any shape a single control cannot express.
     """
     if isinstance(schema.get("enum"), list) and schema["enum"] or "const" in schema:
         return "enum"
+    if schema.get("contentEncoding") == "base64":
+        return "media"  # an image or file: base64 text, or bytes from an upload
     types = [t for t in schema_types(schema) if t != "null"]
     if len(types) != 1:
         return "json"

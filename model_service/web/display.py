@@ -169,8 +169,10 @@ class ResultRow:
     """One shown field of a prediction: a value, paragraphs of text, or a probability chart."""
 
     path: str
-    kind: str  # "value", "text" or "probabilities"
+    kind: str  # "value", "text", "probabilities" or "media"
     text: str = ""
+    src: str = ""  # media: the value as a data: URI
+    image: bool = False  # media: a picture, shown as such
     paragraphs: list[str] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
 
@@ -186,6 +188,9 @@ def output_hints(tree) -> dict[str, dict]:
     def visit(node, path: str) -> None:
         found = {name: node.schema[f"x-{name}"]
                  for name in ("unit", "multiline", "probabilities") if f"x-{name}" in node.schema}
+        if node.kind == "media":  # base64 on the wire: shown as a picture or a download
+            found["media"] = node.schema.get("contentMediaType", "application/octet-stream")
+            found["image"] = "x-formats" in node.schema
         if found and path:
             hints[path] = found
         for child in node.children:
@@ -248,6 +253,9 @@ def result_rows(value: Any, hints: Mapping[str, Mapping] | None = None,
             rows += result_rows(item, hints, f"{path}.{key}" if path else str(key))
         return rows
     path = path or "result"
+    if isinstance(value, str) and hint.get("media"):
+        src = value if value[:5].lower() == "data:" else f"data:{hint['media']};base64,{value}"
+        return [ResultRow(path, "media", src=src, image=bool(hint.get("image")))]
     if isinstance(value, str):
         if hint.get("multiline") is True or "\n" in value or len(value) > LONG_TEXT:
             return [ResultRow(path, "text", paragraphs=split_paragraphs(value))]

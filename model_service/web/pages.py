@@ -8,11 +8,13 @@ answer exactly alike.
 """
 from __future__ import annotations
 
+import base64
 import json
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from flask_bootstrap import Bootstrap5
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 from ..core import pipeline
 from ..core.errors import ModelFailure, ValidationFailed
@@ -89,11 +91,13 @@ def predict(name: str):
         return _form_page(hosted, bind(tree, form_values(tree, example)), csrf, example=asked)
 
     status, errors, form_errors, result, sent = 200, {}, [], None, None
+    posted = request.form
     if not csrf.validate():
         # A stale or forged token: predict nothing, but keep what was typed for a resubmit.
         status, form_errors = 400, [EXPIRED_FORM]
     else:
-        sent, locations = parse_form(tree, request.form)
+        posted = with_uploads(tree, request.form, request.files)
+        sent, locations = parse_form(tree, posted)
         try:
             result = pipeline.run_predict(hosted, pipeline.validate_one(hosted, sent))
         except ValidationFailed as error:
@@ -104,9 +108,31 @@ def predict(name: str):
             status, form_errors = error.status, [error.detail]
             if current_request_id():
                 form_errors.append(REQUEST_ID_NOTE.format(current_request_id()))
-    page = _form_page(hosted, bind(tree, request.form, errors), csrf, form_errors=form_errors,
+    page = _form_page(hosted, bind(tree, posted, errors), csrf, form_errors=form_errors,
                       result=result, sent=sent)
     return page, status
+
+
+def with_uploads(tree, form, files):
+    """The posted values, each chosen file folded in as a ``data:`` URI under its field's name.
+
+    The media field reads a data URI as it reads an upload (type by content, size, pixels), so
+    the form has one path for both; and a page shown again after an error keeps the file (in a
+    hidden input, with its preview) instead of asking for it again.
+    """
+    if not files:
+        return form
+    posted = MultiDict(form)
+    media = {child.key: child.schema.get("x-mediaTypes") or [] for child in tree.children
+             if child.kind == "media"}
+    for name, upload in files.items():
+        content = upload.read()
+        if name in media and content:
+            # The browser's guess of a type (from the file name) stands only when the field
+            # takes it; otherwise the content alone decides, and its error says what it is.
+            kind = upload.mimetype if upload.mimetype in media[name] else "application/octet-stream"
+            posted[name] = f"data:{kind};base64,{base64.b64encode(content).decode()}"
+    return posted
 
 
 def _example(hosted: HostedModel, asked: str):

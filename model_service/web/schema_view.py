@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..core.values import input_kind, json_text, json_type_name, schema_types
+from ..media import describe_json_schema
 from .display import js_number
 
 MAX_DEPTH = 12  # deeper (or recursive) schemas become a JSON text area
@@ -91,6 +92,8 @@ class SchemaField:
         elif self.kind == "json":
             types = [t for t in schema_types(self.schema) if t != "null"]
             text = " or ".join(types) if types else "any"
+        elif self.kind == "media":
+            text = describe_json_schema(self.schema) or "file"
         else:
             text = self.kind
         fmt = self.schema.get("format")
@@ -102,6 +105,8 @@ class SchemaField:
     @property
     def constraints(self) -> list[str]:
         """Every constraint of this field as short phrases, allowed values first."""
+        if self.kind == "media":  # its kinds and size, not the length of its base64 text
+            return [describe_json_schema(self.schema) or "a file"]
         phrases = constraint_phrases(self.schema)
         if self.kind == "enum" or "enum" in self.schema:
             phrases.insert(0, "one of: " + ", ".join(json_text(value) for value in self.enum))
@@ -110,6 +115,8 @@ class SchemaField:
     @property
     def hints(self) -> list[str]:
         """What someone filling in the field should know (a select already lists the values)."""
+        if self.kind == "media":
+            return [describe_json_schema(self.schema) or "a file"]
         phrases = constraint_phrases(self.schema) + self._item_phrases("hints")
         return phrases + ["written as JSON"] if self.kind == "json" else phrases
 
@@ -137,6 +144,8 @@ class SchemaField:
             return "select"
         if self.kind == "boolean":
             return "checkbox"
+        if self.kind == "media":
+            return "file"
         if self.kind == "json" or self.multiline:
             return "textarea"
         return "input"
@@ -155,6 +164,22 @@ class SchemaField:
     def unit(self) -> str:
         unit = self.schema.get("x-unit")
         return unit if isinstance(unit, str) else ""
+
+    @property
+    def accept(self) -> str:
+        """The media types a file input offers to choose (``image/png,image/jpeg``)."""
+        types = self.schema.get("x-mediaTypes")
+        return ",".join(types) if isinstance(types, list) else ""
+
+    @property
+    def is_image(self) -> bool:
+        return "x-formats" in self.schema
+
+    def data_uri(self, value: str) -> str:
+        """A media value as a ``data:`` URI (a preview's ``src``), whether or not it is one."""
+        if not value or value[:5].lower() == "data:":
+            return value
+        return f"data:{self.schema.get('contentMediaType', 'application/octet-stream')};base64,{value}"
 
     @property
     def input_type(self) -> str:

@@ -98,6 +98,11 @@
         (key) => resultRows(value[key], hints, path ? path + "." + key : key));
     }
     path = path || "result";
+    if (typeof value === "string" && hint.media) {
+      const src = value.slice(0, 5).toLowerCase() === "data:" ? value
+        : "data:" + hint.media + ";base64," + value;
+      return [{ path: path, kind: "media", src: src, image: hint.image === true }];
+    }
     if (typeof value === "string") {
       if (hint.multiline === true || value.includes("\n") || Array.from(value).length > LONG_TEXT) {
         return [{ path: path, kind: "text", paragraphs: splitParagraphs(value) }];
@@ -152,6 +157,17 @@
       const list = element("ol", "prob-chart list-unstyled mb-0");
       list.append(...row.bars.map(bar));
       cell.append(list);
+    } else if (row.kind === "media") {
+      if (row.image) {
+        const picture = element("img", "media-output");
+        picture.src = row.src;
+        picture.alt = row.path + ", as the model answered";
+        cell.append(picture);
+      }
+      const link = element("a", "media-download", "Download " + row.path);
+      link.href = row.src;
+      link.download = row.path;
+      cell.append(link);
     } else if (row.kind === "text") {
       cell.append(...row.paragraphs.map((text) => element("p", "text-output", text)));
     } else {

@@ -130,6 +130,10 @@
       return [items.length || required ? items : undefined, changed];
     }
     const control = own(field, "[data-control]");
+    if (kind === "media") {  // the chosen file, read into the hidden input as a data: URI
+      const kept = own(field, "[data-kept]");
+      return [kept.value === "" ? undefined : kept.value, kept.value !== (control.dataset.default || "")];
+    }
     if (kind === "boolean") {
       return [control.checked, control.checked !== (control.dataset.default === "true")];
     }
@@ -242,10 +246,39 @@
     document.getElementById("request-curl").hidden = false;
   }
 
+  // --- Files: read as data: URIs when chosen, so the JSON body can carry them ---------------
+
+  const reading = new Set();
+
+  form.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-media]") || !input.files.length) return;
+    const field = input.closest("[data-field]");
+    const kept = own(field, "[data-kept]");
+    const preview = own(field, "[data-kept-preview]");
+    const done = new Promise((resolve) => {
+      const reader = new FileReader();
+      reader.addEventListener("load", () => {
+        kept.value = reader.result;
+        if (preview) {
+          const picture = preview.querySelector("img");
+          if (picture) picture.src = reader.result;
+          preview.hidden = false;
+        }
+        resolve();
+      });
+      reader.addEventListener("error", resolve);
+      reader.readAsDataURL(input.files[0]);
+    });
+    reading.add(done);
+    done.then(() => reading.delete(done));
+  });
+
   // --- Submitting through the JSON API -----------------------------------------------------
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    await Promise.all(Array.from(reading));
     const locations = new Map();
     const body = read(form, [], locations)[0] || {};
     clearErrors();

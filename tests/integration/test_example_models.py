@@ -117,7 +117,11 @@ def test_v2_serves_the_tensor_expressible_examples(demo):
 
 
 @pytest.mark.parametrize("name", ["face_emoji", "digits", "sentiment", "lyrics"])
-def test_each_example_has_valid_examples_in_the_api_document(demo, name):
+def test_each_example_has_a_form_and_valid_examples_in_the_api_document(demo, name):
+    page = requests.get(f"{demo.url}/models/{name}/predict")
+    assert page.status_code == 200
+    media = name in ("face_emoji", "digits")
+    assert ('type="file"' in page.text) is media
     document = requests.get(f"{demo.url}/api/openapi.json").json()
     operation = document["paths"][f"/api/models/{name}/predict"]["post"]
     assert operation["requestBody"]["content"]["application/json"]["examples"]
