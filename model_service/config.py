@@ -14,6 +14,8 @@ from typing import Any, Callable, Mapping
 
 from .core.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS, check_batch_size, check_wait_ms
 from .core.errors import ConfigurationError
+from .core.limits import (DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_QUEUE, DEFAULT_TIMEOUT_S,
+                          check_timeout)
 
 SETTINGS_VARIABLE = "APP_SETTINGS"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -34,6 +36,11 @@ class Config:
     MICRO_BATCHING = "auto"
     MICRO_BATCH_MAX_SIZE = DEFAULT_MAX_BATCH_SIZE
     MICRO_BATCH_MAX_WAIT_MS = DEFAULT_MAX_WAIT_MS
+    # Per-model limits (a model's `limits:` entry in the models file wins): seconds a caller
+    # waits before a 504, calls at once per worker, callers waiting beyond those (then 503).
+    MODEL_TIMEOUT_S = DEFAULT_TIMEOUT_S
+    MODEL_MAX_CONCURRENCY = DEFAULT_MAX_CONCURRENCY
+    MODEL_MAX_QUEUE = DEFAULT_MAX_QUEUE
     BOOTSTRAP_SERVE_LOCAL = True
     LOG_LEVEL = "INFO"
     LOG_FORMAT = "json"  # or "text"
@@ -125,6 +132,15 @@ def _batch_size(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError("expected a number of seconds above 0, at most 3600") from None
+    check_timeout(value, "the value")
+    return value
+
+
 def _text(text: str) -> str:
     return text
 
@@ -144,6 +160,9 @@ ENVIRONMENT = (
     Variable("MODEL_SERVICE_MICRO_BATCHING", "MICRO_BATCHING", _choice("auto", "off")),
     Variable("MODEL_SERVICE_MICRO_BATCH_MAX_SIZE", "MICRO_BATCH_MAX_SIZE", _batch_size),
     Variable("MODEL_SERVICE_MICRO_BATCH_MAX_WAIT_MS", "MICRO_BATCH_MAX_WAIT_MS", _milliseconds),
+    Variable("MODEL_SERVICE_TIMEOUT_S", "MODEL_TIMEOUT_S", _seconds),
+    Variable("MODEL_SERVICE_MAX_CONCURRENCY", "MODEL_MAX_CONCURRENCY", _integer(1)),
+    Variable("MODEL_SERVICE_MAX_QUEUE", "MODEL_MAX_QUEUE", _integer(0)),
     Variable("MODEL_SERVICE_LOG_LEVEL", "LOG_LEVEL", _choice(*LOG_LEVELS, upper=True)),
     Variable("MODEL_SERVICE_LOG_FORMAT", "LOG_FORMAT", _choice("json", "text")),
     Variable("MODEL_SERVICE_API_KEYS", "API_KEYS", _text),

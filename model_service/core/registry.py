@@ -3,7 +3,7 @@
 A model that fails to load is kept as ``failed`` with the reason, so one broken package never
 stops the others. Other parts subscribe to loading instead of being imported here: an on-load
 hook (``add_load_hook``) is called with every ``HostedModel`` once it is loaded or has failed;
-the pipeline attaches micro-batchers that way, and the metrics record each model.
+the pipeline attaches each model's runner (limits, micro-batching) that way, and the metrics record each model.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from ..contract import QUALIFIED_NAME_PATTERN, MLModel
 from .batching import BatchSettings
+from .limits import Limits
 from .errors import ModelContractError, ModelLoadError, ModelNotFound, ModelNotReady
 from .specs import ModelsFile, ModelSpec, read_models_file, specs_from_entry_points
 from .validation import SchemaValidator, valid_examples
@@ -38,8 +39,9 @@ class HostedModel:
     input_validator: SchemaValidator | None = None
     output_validator: SchemaValidator | None = None
     batch_settings: BatchSettings | None = None
+    limits: Limits = field(default_factory=Limits)
     examples: list = field(default_factory=list)  # the class's examples that are valid input
-    batcher: Any = None  # a MicroBatcher, attached by an on-load hook; None: direct calls
+    runner: Any = None  # a limits.ModelRunner, attached by an on-load hook; None: direct calls
     load_seconds: float = 0.0
 
     @property
@@ -95,9 +97,10 @@ class ModelRegistry:
     """Load and hold the models of one service (kept in ``app.extensions`` by the web app)."""
 
     def __init__(self, batch_defaults: BatchSettings | None = None,
-                 batching_mode: str = "auto") -> None:
+                 batching_mode: str = "auto", limit_defaults: Limits | None = None) -> None:
         self.models: dict[str, HostedModel] = {}
         self.batch_defaults = batch_defaults or BatchSettings()
+        self.limit_defaults = limit_defaults or Limits()
         self.batching_mode = batching_mode
         self._load_hooks: list[LoadHook] = []
 
@@ -111,7 +114,8 @@ class ModelRegistry:
         An entry of the models file wins over an entry point of the same name. Raises
         ``ConfigurationError`` for a models file the service cannot use.
         """
-        configured: ModelsFile = read_models_file(models_file, self.batch_defaults)
+        configured: ModelsFile = read_models_file(models_file, self.batch_defaults,
+                                                  self.limit_defaults)
         specs = list(configured.specs)
         if discover and configured.discover_entry_points:
             names = {spec.name or self._class_name_hint(spec) for spec in specs}
@@ -148,7 +152,8 @@ class ModelRegistry:
     def _load_one(self, spec: ModelSpec) -> HostedModel:
         name = spec.name
         hosted = HostedModel(name=name or spec.class_path, source=spec.source,
-                             class_path=spec.class_path)
+                             class_path=spec.class_path,
+                             limits=spec.limits or self.limit_defaults)
         started = time.perf_counter()
         try:
             cls = spec.entry_point.load() if spec.entry_point else import_class(spec.class_path)

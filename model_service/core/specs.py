@@ -19,6 +19,7 @@ import yaml
 
 from .batching import BatchSettings
 from .errors import ConfigurationError
+from .limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ FILE_KEYS = {"models": "a list of model entries",
 ENTRY_KEYS = {"class_path": "a class path like 'package.module.ClassName'",
               "name": "a qualified name overriding the class's own",
               "configuration": "a mapping of keyword arguments for the model's __init__",
-              "batching": "a mapping: enabled, max_batch_size, max_wait_ms"}
+              "batching": "a mapping: enabled, max_batch_size, max_wait_ms",
+              "limits": "a mapping: timeout_s, max_concurrency, max_queue"}
 
 
 @dataclass
@@ -46,6 +48,7 @@ class ModelSpec:
     source: str = "config"
     entry_point: Any = None
     batching: BatchSettings | None = None  # None: the service's defaults decide
+    limits: Limits | None = None  # None: the service's defaults
 
 
 @dataclass
@@ -74,7 +77,8 @@ def _unknown_keys(given: dict, allowed: dict, source: str, where: str | None) ->
             f"unknown key '{unknown[0]}' (expected one of: {', '.join(sorted(allowed))})")
 
 
-def read_models_file(path: str | Path | None, batch_defaults: BatchSettings) -> ModelsFile:
+def read_models_file(path: str | Path | None, batch_defaults: BatchSettings,
+                     limit_defaults: Limits | None = None) -> ModelsFile:
     """Read the models file at ``path``; ``None`` means "no file": host the iris demo."""
     if path is None:
         log.info("No models file: hosting the built-in iris demo (%s). Write a %s, or set %s, "
@@ -108,12 +112,14 @@ def read_models_file(path: str | Path | None, batch_defaults: BatchSettings) -> 
         entries = []
     if not isinstance(entries, list):
         raise ConfigurationError(source, "models", "expected a list of model entries")
-    specs = [_entry_spec(entry, f"models[{index}]", source, batch_defaults)
+    specs = [_entry_spec(entry, f"models[{index}]", source, batch_defaults,
+                         limit_defaults or Limits())
              for index, entry in enumerate(entries)]
     return ModelsFile(specs, discover, source)
 
 
-def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettings) -> ModelSpec:
+def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettings,
+                limit_defaults: Limits) -> ModelSpec:
     if not isinstance(entry, dict):
         raise ConfigurationError(source, where, "expected a mapping with a 'class_path'")
     _unknown_keys(entry, ENTRY_KEYS, source, where)
@@ -135,8 +141,14 @@ def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettin
             batching = BatchSettings.from_mapping(entry["batching"], None, batch_defaults)
         except ValueError as error:
             raise ConfigurationError(source, f"{where}.batching", str(error)) from None
+    limits = None
+    if "limits" in entry:
+        try:
+            limits = Limits.from_mapping(entry["limits"], limit_defaults)
+        except ValueError as error:
+            raise ConfigurationError(source, f"{where}.limits", str(error)) from None
     return ModelSpec(name=name, class_path=class_path, configuration=configuration,
-                     source="config", batching=batching)
+                     source="config", batching=batching, limits=limits)
 
 
 def specs_from_entry_points() -> list[ModelSpec]:

@@ -118,3 +118,20 @@ def when_ready(server):
     large batches), and never write to their pages, so forked workers keep sharing that memory.
     """
     gc.freeze()
+
+
+def post_worker_init(worker):
+    """Make the model runners anew in the worker, and bound the threads their callers may hold.
+
+    gevent's worker patches ``threading`` only once forked: runners made in the master hold
+    locks of the unpatched kind, which would block a whole worker instead of one greenlet.
+    """
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from model_service.core import limits
+
+    limits.reset_all()
+    if isinstance(worker, ThreadWorker):
+        # Each caller waiting for a model holds one of the worker's threads: keep a quarter of
+        # them (at least two) for pages, probes and metrics whatever the models do.
+        limits.set_caller_capacity(max(1, worker.cfg.threads - max(2, worker.cfg.threads // 4)))

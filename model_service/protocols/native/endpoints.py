@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ...core import pipeline
 from ...core.validation import model_json_schemas
 from ...hosting import get_registry
+from ..connection import client_gone
 from ..errors import register_error_handlers
 from .codec import read_json_body
 from .problems import problem_response
@@ -90,12 +91,13 @@ def predict(name: str):
         "422": Unprocessable
         "500": ModelFailure
         "503": NotReady
+        "504": ModelTimeout
     """
     hosted = get_registry(current_app).get_ready(name)
     with pipeline.incoming(hosted):
         raw = read_json_body(request)
         data = pipeline.validate_one(hosted, raw)
-        result = pipeline.run_predict(hosted, data)
+        result = pipeline.run_predict(hosted, data, client_gone(request.environ))
     return jsonify(result)
 
 
@@ -136,8 +138,9 @@ def predict_batch(name: str):
         "422": Unprocessable
         "500": ModelFailure
         "503": NotReady
+        "504": ModelTimeout
     """
     hosted = get_registry(current_app).get_ready(name)
     raw = read_json_body(request)
     items = pipeline.validate_batch(hosted, raw, current_app.config["MAX_BATCH_SIZE"])
-    return jsonify(pipeline.run_predict_batch(hosted, items))
+    return jsonify(pipeline.run_predict_batch(hosted, items, client_gone(request.environ)))
