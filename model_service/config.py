@@ -31,6 +31,10 @@ class Config:
     DISCOVER_ENTRY_POINTS = True
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     MAX_BATCH_SIZE = 10_000
+    # Checked before a JSON body is parsed: nesting (the schema checks recurse once per level)
+    # and values in all (a 10 MiB body of `[{},{},...]` would otherwise build 3.5 million dicts).
+    MAX_JSON_DEPTH = 64
+    MAX_JSON_VALUES = 500_000  # parsed, at most about 32 MB of objects
     # Micro-batching of concurrent single predictions: "auto" batches the models that override
     # predict_batch, "off" none; a model's `batching:` entry in the models file wins.
     MICRO_BATCHING = "auto"
@@ -157,6 +161,8 @@ class Variable:
 ENVIRONMENT = (
     Variable("MODEL_SERVICE_MAX_BODY_BYTES", "MAX_CONTENT_LENGTH", _integer(1)),
     Variable("MODEL_SERVICE_MAX_BATCH_SIZE", "MAX_BATCH_SIZE", _integer(1)),
+    Variable("MODEL_SERVICE_MAX_JSON_DEPTH", "MAX_JSON_DEPTH", _integer(1)),
+    Variable("MODEL_SERVICE_MAX_JSON_VALUES", "MAX_JSON_VALUES", _integer(1)),
     Variable("MODEL_SERVICE_MICRO_BATCHING", "MICRO_BATCHING", _choice("auto", "off")),
     Variable("MODEL_SERVICE_MICRO_BATCH_MAX_SIZE", "MICRO_BATCH_MAX_SIZE", _batch_size),
     Variable("MODEL_SERVICE_MICRO_BATCH_MAX_WAIT_MS", "MICRO_BATCH_MAX_WAIT_MS", _milliseconds),

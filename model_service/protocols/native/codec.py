@@ -1,19 +1,22 @@
 """Strict, fast JSON in and out.
 
-Request bodies are parsed with orjson, which rejects what the JSON standard rejects (NaN,
-Infinity, trailing commas) and nesting deeper than 1024 levels, so a hostile body becomes a 400
-instead of a ``RecursionError``. Responses are encoded with orjson through Flask's documented
-JSON-provider hook, so ``jsonify`` and ``app.json`` use it everywhere.
+Request bodies are read within the body limit (``protocols/reading.py``: 413 as a chunked body
+passes it, 400 for a short body or broken framing), checked for depth and size before anything
+is built from them (422 past ``MAX_JSON_DEPTH`` levels, 413 past ``MAX_JSON_VALUES`` values),
+and parsed with orjson, which rejects what the JSON standard rejects (NaN, Infinity, trailing
+commas). Responses are encoded with orjson through Flask's documented JSON-provider hook, so
+``jsonify`` and ``app.json`` use it everywhere.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-from flask import Request
+from flask import Request, current_app
 from flask.json.provider import JSONProvider
 
 from ...core.errors import BadRequest, UnsupportedMediaType
+from ..reading import check_json_shape, read_body
 
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
@@ -50,10 +53,13 @@ def is_json_mimetype(mimetype: str) -> bool:
 
 
 def read_json_body(request: Request) -> Any:
-    """Return the parsed JSON body, or raise 415 (not JSON) / 400 (malformed) / 413 (too large)."""
+    """Return the parsed JSON body, or raise 415 (not JSON) / 400 (malformed) / 413 (too large)
+    / 422 (nested too deep)."""
     if not is_json_mimetype(request.mimetype):
         raise UnsupportedMediaType("application/json", request.mimetype)
-    body = request.get_data(cache=False)  # raises 413 above MAX_CONTENT_LENGTH
+    config = current_app.config
+    body = read_body(request.environ, config["MAX_CONTENT_LENGTH"])
+    check_json_shape(body, config["MAX_JSON_DEPTH"], config["MAX_JSON_VALUES"])
     if not body.strip():
         raise BadRequest("The request body is empty; expected a JSON document.")
     try:
