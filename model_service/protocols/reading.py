@@ -20,7 +20,7 @@ from typing import IO
 
 import numpy as np
 
-from ..core.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from ..core.errors import BadRequest, PayloadTooLarge
 
 READ_STEP = 64 * 1024
 SCAN_BLOCK = 256 * 1024  # up to 2 MB of positions per block (every byte of `{},{},...` is one)
@@ -88,7 +88,7 @@ def _read(stream: IO[bytes], most: int, exact: bool) -> bytearray:
 
 
 def check_json_shape(body: bytes | bytearray, max_depth: int, max_values: int) -> None:
-    """Refuse a JSON body nested deeper than ``max_depth`` (422) or holding more than
+    """Refuse a JSON body nested deeper than ``max_depth`` (400) or holding more than
     ``max_values`` values (413), before it is parsed.
 
     A body that is not JSON passes: the parser says what is wrong with it. Parsing a body of at
@@ -100,8 +100,8 @@ def check_json_shape(body: bytes | bytearray, max_depth: int, max_values: int) -
     if not count_values and body.count(b"[") + body.count(b"{") <= max_depth:
         return  # cannot be over either limit, whatever is inside strings
     depth, values = _scan(body, count_values)
-    if depth > max_depth:
-        raise ValidationFailed(
+    if depth > max_depth:  # 400, as for the parser's own limit of 1,024 levels
+        raise BadRequest(
             f"The JSON body nests {depth} levels deep; at most {max_depth} are accepted.",
             {"_schema": [f"Nested more than {max_depth} levels deep."]})
     if values > max_values:

@@ -2,7 +2,7 @@
 
 Request bodies are read within the body limit (``protocols/reading.py``: 413 as a chunked body
 passes it, 400 for a short body or broken framing), checked for depth and size before anything
-is built from them (422 past ``MAX_JSON_DEPTH`` levels, 413 past ``MAX_JSON_VALUES`` values),
+is built from them (400 past ``MAX_JSON_DEPTH`` levels, 413 past ``MAX_JSON_VALUES`` values),
 and parsed with orjson, which rejects what the JSON standard rejects (NaN, Infinity, trailing
 commas). Responses are encoded with orjson through Flask's documented JSON-provider hook, so
 ``jsonify`` and ``app.json`` use it everywhere.
@@ -54,7 +54,7 @@ def is_json_mimetype(mimetype: str) -> bool:
 
 def read_json_body(request: Request) -> Any:
     """Return the parsed JSON body, or raise 415 (not JSON) / 400 (malformed) / 413 (too large)
-    / 422 (nested too deep)."""
+    / 400 (nested too deep)."""
     if not is_json_mimetype(request.mimetype):
         raise UnsupportedMediaType("application/json", request.mimetype)
     config = current_app.config
