@@ -12,7 +12,7 @@ import click
 import orjson
 
 from ..core import pipeline
-from ..core.errors import ModelServiceError
+from ..core.errors import BatchItemsFailed, ModelServiceError
 from ..core.values import flatten_errors, input_kind, text_to_value
 from .group import main
 from .context import load_registry
@@ -124,9 +124,9 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
             row_numbers: bool, progress: bool | None) -> None:
     """Run model NAME over FILE (a JSON array, JSON Lines or CSV; '-' for stdin).
 
-    Writes one JSON result per line to stdout, in input order. Invalid rows are reported on
-    stderr by row number (the first record is row 1) and field, and skipped; the exit status is
-    then 1. --fail-fast stops at the first one.
+    Writes one JSON result per line to stdout, in input order. Invalid rows, and rows the model
+    fails on, are reported on stderr by row number (the first record is row 1) and skipped; the
+    exit status is then 1. --fail-fast stops at the first one.
     """
     registry = load_registry()
     try:
@@ -181,9 +181,12 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
         if not pending:
             return
         numbers = [number for number, _ in pending]
+        failures: dict[int, str] = {}
         try:
             results = pipeline.run_predict_batch(hosted, [data for _, data in pending])
-        except ModelServiceError as error:
+        except BatchItemsFailed as error:  # the others were predicted: write them
+            results, failures = error.results, error.failures
+        except ModelServiceError as error:  # refused whole (busy, timed out)
             stats["failed"] += len(pending)
             click.echo(f"rows {numbers[0]}-{numbers[-1]}: {error.detail}", err=True)
             pending.clear()
@@ -191,11 +194,18 @@ def predict(name: str, file: str, fmt: str | None, batch_size: int, fail_fast: b
                 raise click.ClickException("Stopped at a failed batch (--fail-fast).") from None
             return
         lines = []
-        for number, result in zip(numbers, results):
+        for index, (number, result) in enumerate(zip(numbers, results)):
+            if index in failures:
+                click.echo(f"row {number}: {failures[index]}", err=True)
+                if fail_fast:
+                    write(b"".join(lines))
+                    raise click.ClickException(f"Stopped at failed row {number} (--fail-fast).")
+                continue
             item = {"row": number, "result": result} if row_numbers else result
             lines.append(orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
         write(b"".join(lines))
-        stats["ok"] += len(pending)
+        stats["ok"] += len(pending) - len(failures)
+        stats["failed"] += len(failures)
         pending.clear()
 
     with click.progressbar(length=total, file=sys.stderr,

@@ -110,7 +110,8 @@ def predict_batch(name: str):
       summary: Make a batch of predictions with the named model.
       description: >-
         One output per input item, in the same order. A batch with an invalid item is rejected
-        whole (422, errors keyed by item index).
+        whole (422, errors keyed by item index). When the model's batch call fails, each item is
+        retried alone; if some still fail, the answer is a 500 whose errors name them by index.
       tags: [predictions]
       parameters:
         - ModelName
