@@ -25,6 +25,12 @@ class BadRequest(ModelServiceError):
     status = 400
 
 
+class RequestTimeout(ModelServiceError):
+    """The client sent its request too slowly."""
+
+    status = 408
+
+
 class Unauthorized(ModelServiceError):
     status = 401
 

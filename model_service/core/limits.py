@@ -50,7 +50,7 @@ WAIT_SLICE = 0.05
 # A micro-batching model starts a second call beside a running one when the running call has
 # taken this many times its usual duration (and at least OVERDUE_FLOOR seconds).
 OVERDUE_FACTOR = 4
-OVERDUE_FLOOR = 0.005
+OVERDUE_FLOOR = 0.05
 # A model with a call running longer than this is stalled: its waiting callers must not take
 # the threads of a server that has a fixed number of them (see _CallerRoom).
 STALL_S = 0.5
@@ -384,7 +384,7 @@ class ModelRunner:
         expected = self._companions.expected(self.max_batch_size)
         if self.max_wait and self._joinable_waiting() + 1 < expected:
             deadline = time.monotonic() + self.max_wait
-            while self._joinable_waiting() + 1 < expected and self._companions.on_the_way:
+            while self._joinable_waiting() + 1 < expected:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break

@@ -28,7 +28,9 @@ def default_workers() -> int:
 
 
 workers = default_workers()
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# gthread, with each request read by the worker's event loop before a thread takes it: a slow
+# or idle client costs a buffer and a timer, not a thread (ops/worker.py).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "model_service.ops.worker.GuardedThreadWorker")
 threads = int(os.environ.get("GUNICORN_THREADS", 16))
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 1000))
 preload_app = True  # models load once in the master; forked workers share their memory

@@ -20,7 +20,7 @@ from typing import IO
 
 import numpy as np
 
-from ..core.errors import BadRequest, PayloadTooLarge
+from ..core.errors import BadRequest, PayloadTooLarge, RequestTimeout
 
 READ_STEP = 64 * 1024
 SCAN_BLOCK = 256 * 1024  # up to 2 MB of positions per block (every byte of `{},{},...` is one)
@@ -67,6 +67,9 @@ def read_body(environ: dict, limit: int) -> bytes | bytearray:
         raise
     except ConnectionError:
         raise
+    except TimeoutError:  # the server's read timeout (ops/worker.py) between two pieces
+        raise RequestTimeout("The request body arrived too slowly; the connection is "
+                             "closed.") from None
     except Exception as error:  # the server's own framing errors (gunicorn's ChunkedReader)
         text = str(error).strip() or type(error).__name__
         raise BadRequest(f"The request body's framing is invalid: {text[:200]}.") from None
