@@ -26,6 +26,7 @@ import os
 import re
 import selectors
 import socket
+import sys
 import time
 from collections import deque
 from functools import partial
@@ -39,6 +40,7 @@ BODY_TIMEOUT = 30.0
 BUFFERED_BODY = 1024 * 1024  # bodies up to this size are read by the loop, whatever the pace
 MAX_HEAD = 64 * 1024  # past this, gunicorn's parser answers (431 or 400) from a thread
 READ_SIZE = 65536
+EXIT_REQUESTS_CUT = 5  # a worker's exit status when its drain ended with requests unanswered
 
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*\r?$", re.I | re.M)
 _CHUNKED = re.compile(rb"^transfer-encoding[ \t]*:.*chunked", re.I | re.M)
@@ -81,23 +83,25 @@ class GuardedThreadWorker(ThreadWorker):
 
     # --- New and kept-alive connections: read in the loop --------------------------------
 
-    def accept(self, listener) -> None:
+    def accept(self, listener) -> bool:
+        """Accept one connection; return whether there was one."""
         try:
             client_sock, client_addr = listener.accept()
         except OSError as error:
             if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
-            return
+            return False
         self.nr_conns += 1
         if not self._guarded(client_addr):
             client_sock.setblocking(True)
             self.enqueue_req(TConn(self.cfg, client_sock, client_addr, listener.getsockname()))
-            return
+            return True
         timed = TimedSocket(client_sock.family, client_sock.type, fileno=client_sock.detach())
         timed.read_timeout = self.body_timeout
         conn = TConn(self.cfg, timed, client_addr, listener.getsockname())  # non-blocking
         self._start_reading(conn, time.monotonic() + self.header_timeout)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+        return True
 
     def on_client_socket_readable(self, conn, client) -> None:
         """A kept-alive connection sent something: its next request, read in the loop."""
@@ -188,12 +192,44 @@ class GuardedThreadWorker(ThreadWorker):
         super().murder_pending()
         self.murder_reading()
 
+    # --- Stopping ------------------------------------------------------------------------
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """On a stop, take in what the kernel already accepted, then close the listener.
+
+        Gunicorn's threaded worker only stops watching its listening socket and closes it after
+        the drain: the kernel meanwhile completes new connections into its backlog, and closing
+        the socket then resets them after their clients have sent a request. Closed at once,
+        the port refuses new connections (a client or balancer retries elsewhere at no cost),
+        and every connection already accepted is served.
+        """
+        if enabled or self.alive or getattr(self, "_listeners_closed", False):
+            super().set_accept_enabled(enabled)
+            return
+        for listener in self.sockets:
+            listener.setblocking(False)
+            while self.accept(listener):
+                pass
+        super().set_accept_enabled(False)
+        for listener in self.sockets:
+            listener.close()
+        self._listeners_closed = True
+
     def run(self) -> None:
         try:
             super().run()
         finally:
             for conn in list(self.reading):
                 self._drop(conn)
+        # gthread's loop ends its drain at graceful_timeout with connections still open: their
+        # requests are cut. Say so in the log, and in the worker's exit status for the master.
+        if self.nr_conns > 0:
+            self.log.error("Graceful timeout: %d connection(s) cut before their answer "
+                           "(pid %s)", self.nr_conns, self.pid)
+            flag = getattr(self.app, "requests_cut", None)
+            if flag is not None:
+                flag.set()
+            sys.exit(EXIT_REQUESTS_CUT)
 
 
 def _setting(variable: str, default: float) -> float:
