@@ -14,7 +14,10 @@ without blocking, under deadlines, and only a complete request reaches a thread:
 - a larger body goes to a thread after its first ``BUFFERED_BODY`` bytes, and every read there
   waits at most the body timeout (a socket timeout), so a stalled sender frees its thread.
 
-A client past a deadline gets a 408 problem and the connection is closed. A slow or idle client
+A client past a deadline gets a 408 problem and the connection is closed. What gunicorn itself
+refuses (a request line over its limit: 414, too many or too large headers: 431, a malformed
+request: 400) is answered in the same problem shape, with the security headers and a request
+id, instead of gunicorn's HTML page. A slow or idle client
 thus costs a buffer and a timer, not a thread; open connections per worker are capped by
 ``worker_connections``. Anything this worker cannot read ahead (TLS, HTTP/2) takes gunicorn's
 own path.
@@ -28,12 +31,16 @@ import selectors
 import socket
 import sys
 import time
+import uuid
 from collections import deque
 from functools import partial
 
 import orjson
+from gunicorn import util
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from .security import SECURITY_HEADERS
 
 HEADER_TIMEOUT = 10.0
 BODY_TIMEOUT = 30.0
@@ -59,14 +66,28 @@ class TimedSocket(socket.socket):
             super().setblocking(flag)
 
 
+def problem_answer(status: int, reason: str, detail: str) -> bytes:
+    """A whole HTTP answer in the API's problem shape, with the service's headers and a request
+    id: for what the server itself refuses before the application sees a request."""
+    request_id = uuid.uuid4().hex
+    body = orjson.dumps({"type": "about:blank", "title": reason, "status": status,
+                         "detail": detail or reason, "request_id": request_id})
+    head = [f"HTTP/1.1 {status} {reason}", "Connection: close",
+            "Content-Type: application/problem+json", f"Content-Length: {len(body)}",
+            f"X-Request-ID: {request_id}", "Cache-Control: no-store",
+            *(f"{name}: {value}" for name, value in SECURITY_HEADERS)]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
 def request_timeout_answer() -> bytes:
-    """The 408 sent to a client too slow with its request, in the API's problem shape."""
-    body = orjson.dumps({"type": "about:blank", "title": "Request Timeout", "status": 408,
-                         "detail": "The request did not arrive in time; the connection is "
-                                   "closed."})
-    return (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/problem+json\r\n"
-            b"Content-Length: %d\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n"
-            b"Cache-Control: no-store\r\n\r\n%s" % (len(body), body))
+    """The 408 sent to a client too slow with its request."""
+    return problem_answer(408, "Request Timeout",
+                          "The request did not arrive in time; the connection is closed.")
+
+
+def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+    """Gunicorn's ``util.write_error`` (its own 400, 414, 431... answers), as a problem."""
+    util.write_nonblock(sock, problem_answer(status_int, reason, mesg))
 
 
 class GuardedThreadWorker(ThreadWorker):
@@ -77,6 +98,12 @@ class GuardedThreadWorker(ThreadWorker):
         self.header_timeout = _setting("GUNICORN_HEADER_TIMEOUT", HEADER_TIMEOUT)
         self.body_timeout = _setting("GUNICORN_BODY_TIMEOUT", BODY_TIMEOUT)
         self.reading: deque[TConn] = deque()  # connections whose request is being read
+
+    def init_process(self) -> None:
+        # Gunicorn answers what it cannot parse (400, 414, 431...) with an HTML page through
+        # this one function; in this worker process it answers in the API's problem shape.
+        util.write_error = write_problem
+        super().init_process()
 
     def _guarded(self, client) -> bool:
         return not self.cfg.is_ssl and not negotiation.prior_knowledge_allowed(self.cfg, client)
