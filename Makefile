@@ -11,7 +11,7 @@ PORT ?= 8000
 export HOST PORT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help venv chromium wrk run dev test bench openapi fuzz train clean
+.PHONY: help venv chromium wrk run dev test bench soak openapi fuzz train clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ wrk: ## Install Debian's wrk (the load generator of the benchmark) when it is mi
 
 bench: venv wrk ## Benchmark against a hand-written Flask endpoint; table + bench/results/*.json
 	$(BIN)/python -m bench.run
+
+soak: venv wrk ## Fault suite (slow clients, hung model, overload, hostile input, signals, memory); a table
+	SOAK_COMPARE=$${SOAK_COMPARE:-1} $(BIN)/python -m bench.soak
 
 openapi: venv ## Write openapi.yaml from the application
 	$(BIN)/python openapi.py

@@ -292,7 +292,7 @@ def in_process(models: Path) -> dict:
     """The model's own cost without HTTP, and the service's validate-predict-check path around it."""
     from iris_model import IrisModel
     from model_service import create_app, get_registry
-from model_service.core import pipeline
+    from model_service.core import pipeline
 
     model = IrisModel()
     rows = [IRIS_ROW] * 10_000
