@@ -16,7 +16,7 @@ from flask_bootstrap import Bootstrap5
 from flask_wtf import FlaskForm
 
 from ..core import pipeline
-from ..core.errors import ModelFailure, ValidationFailed
+from ..core.errors import ModelBusy, ModelFailure, ModelTimeout, ValidationFailed
 from ..core.registry import HostedModel
 from ..core.validation import model_json_schemas
 from ..core.values import json_text
@@ -84,7 +84,7 @@ def predict(name: str):
         except ValidationFailed as error:
             errors = locate_errors(error.errors, locations)
             status, form_errors = error.status, [error.detail] + errors.pop("", [])
-        except ModelFailure as error:
+        except (ModelFailure, ModelBusy, ModelTimeout) as error:  # shown with what was typed
             status, form_errors = error.status, [error.detail]
     page = _form_page(hosted, bind(tree, request.form, errors), csrf, form_errors=form_errors,
                       result=result, sent=sent)

@@ -1,4 +1,5 @@
 """Per-model limits over real HTTP: timeouts, concurrency slots, the queue and refusals."""
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -235,3 +236,19 @@ def test_limits_in_the_environment_are_read_typed():
                                           "MODEL_SERVICE_MAX_CONCURRENCY": "3",
                                           "MODEL_SERVICE_MAX_QUEUE": "0"})
     assert settings == {"MODEL_TIMEOUT_S": 2.5, "MODEL_MAX_CONCURRENCY": 3, "MODEL_MAX_QUEUE": 0}
+
+
+def test_the_prediction_form_shows_a_timeout_and_keeps_what_was_typed(make_app, tmp_path):
+    markers = tmp_path / "form-markers"
+    markers.mkdir()
+    app = make_app([{**HANGING, "configuration": {"marker_dir": str(markers), "hang_s": 5},
+                     "limits": {"timeout_s": 0.3}}])
+    client = app.test_client()
+    page = client.get("/models/hanging_model/predict").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/models/hanging_model/predict",
+                           data={"value": "4321", "csrf_token": token})
+    (markers / "release").touch()
+    html = response.get_data(as_text=True)
+    assert response.status_code == 504
+    assert "did not answer within its limit of 0.3 s" in html and 'value="4321"' in html
