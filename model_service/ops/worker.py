@@ -12,7 +12,9 @@ without blocking, under deadlines, and only a complete request reaches a thread:
   ends within that many bytes, is read by the loop too, within ``GUNICORN_BODY_TIMEOUT`` seconds
   (default 30) of the end of the head;
 - a larger body goes to a thread after its first ``BUFFERED_BODY`` bytes, and every read there
-  waits at most the body timeout (a socket timeout), so a stalled sender frees its thread.
+  waits at most the body timeout (a socket timeout), so a stalled sender frees its thread;
+- at most ``GUNICORN_MAX_PENDING`` complete requests (default four per thread) wait for a
+  thread; the next one is answered 503 with ``Retry-After`` at once, probes and scrapes excepted.
 
 A client past a deadline gets a 408 problem and the connection is closed. What gunicorn itself
 refuses (a request line over its limit: 414, too many or too large headers: 431, a malformed
@@ -30,6 +32,7 @@ import re
 import selectors
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections import deque
@@ -66,7 +69,7 @@ class TimedSocket(socket.socket):
             super().setblocking(flag)
 
 
-def problem_answer(status: int, reason: str, detail: str) -> bytes:
+def problem_answer(status: int, reason: str, detail: str, retry_after: int | None = None) -> bytes:
     """A whole HTTP answer in the API's problem shape, with the service's headers and a request
     id: for what the server itself refuses before the application sees a request."""
     request_id = uuid.uuid4().hex
@@ -75,6 +78,7 @@ def problem_answer(status: int, reason: str, detail: str) -> bytes:
     head = [f"HTTP/1.1 {status} {reason}", "Connection: close",
             "Content-Type: application/problem+json", f"Content-Length: {len(body)}",
             f"X-Request-ID: {request_id}", "Cache-Control: no-store",
+            *([f"Retry-After: {retry_after}"] if retry_after else []),
             *(f"{name}: {value}" for name, value in SECURITY_HEADERS)]
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
@@ -97,7 +101,12 @@ class GuardedThreadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self.header_timeout = _setting("GUNICORN_HEADER_TIMEOUT", HEADER_TIMEOUT)
         self.body_timeout = _setting("GUNICORN_BODY_TIMEOUT", BODY_TIMEOUT)
+        self.max_pending = int(_setting("GUNICORN_MAX_PENDING", 4 * self.cfg.threads))
         self.reading: deque[TConn] = deque()  # connections whose request is being read
+        # Requests handed to the pool, and those a thread has taken up: the difference waits.
+        self.dispatched = 0
+        self.taken = 0
+        self.taken_lock = threading.Lock()
 
     def init_process(self) -> None:
         # Gunicorn answers what it cannot parse (400, 414, 431...) with an HTML page through
@@ -185,14 +194,33 @@ class GuardedThreadWorker(ThreadWorker):
         return body >= min(length, BUFFERED_BODY)
 
     def _dispatch(self, conn: TConn) -> None:
-        """Hand the request read so far to a thread, with its bytes in the parser's buffer."""
+        """Hand the request read so far to a thread, with its bytes in the parser's buffer.
+
+        When ``max_pending`` requests already wait for a thread, answer 503 at once instead
+        (the probes and metrics excepted): a queue nobody bounds only turns overload into
+        latency for everyone.
+        """
+        if self.dispatched - self.taken >= self.max_pending and not _operations(conn.buffered):
+            self._drop(conn, problem_answer(
+                503, "Service Unavailable", f"The server has {self.max_pending} requests "
+                "waiting for a thread already; retry in a second.", retry_after=1))
+            return
         self.reading.remove(conn)
         self.poller.unregister(conn.sock)
         conn.init()  # the parser, for a new connection (no I/O for plain HTTP/1)
         conn.parser.unreader.unread(bytes(conn.buffered))
         conn.data_ready = True
+        conn.counted = True
         del conn.buffered
+        self.dispatched += 1
         self.enqueue_req(conn)
+
+    def handle(self, conn):
+        if getattr(conn, "counted", False):
+            conn.counted = False
+            with self.taken_lock:
+                self.taken += 1
+        return super().handle(conn)
 
     def _drop(self, conn: TConn, answer: bytes | None = None) -> None:
         self.reading.remove(conn)
@@ -257,6 +285,14 @@ class GuardedThreadWorker(ThreadWorker):
             if flag is not None:
                 flag.set()
             sys.exit(EXIT_REQUESTS_CUT)
+
+
+_OPERATIONS = re.compile(rb"^[A-Z]+ /(healthz|readyz|metrics)[ ?]")
+
+
+def _operations(buffered: bytearray) -> bool:
+    """Whether the request is a probe or a scrape: those are never refused for load."""
+    return _OPERATIONS.match(buffered) is not None
 
 
 def _setting(variable: str, default: float) -> float:

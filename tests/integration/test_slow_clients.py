@@ -1,6 +1,7 @@
 """Slow and idle clients cost a buffer and a timer, not a thread (the production worker)."""
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import pytest
@@ -118,3 +119,35 @@ def test_kept_alive_connections_serve_request_after_request(server):
     with requests.Session() as session:
         for _ in range(20):
             assert session.post(server.url + PREDICT, json=IRIS_ROW, timeout=5).status_code == 200
+
+
+def test_requests_past_the_pending_limit_are_refused_at_once_with_retry_after(tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    hanging = {"class_path": "fixture_models.hanging_model.HangingModel",
+               "configuration": {"marker_dir": str(markers), "hang_s": 10},
+               "limits": {"timeout_s": 3}}
+    path = write_models_file(tmp_path, [IRIS, hanging])
+    env = service_env(MODEL_SERVICE_CONFIG=str(path), WEB_CONCURRENCY="1", GUNICORN_THREADS="2",
+                      GUNICORN_MAX_PENDING="2")
+    with GunicornServer(workers=1, env=env, args=PRODUCTION_CONFIG) as server:
+        def post(path, body):
+            started = time.monotonic()
+            response = requests.post(server.url + path, json=body, timeout=10)
+            return response, time.monotonic() - started
+
+        with ThreadPoolExecutor(8) as pool:
+            held = [pool.submit(post, "/api/models/hanging_model/predict", {"value": v})
+                    for v in (1, 2)]  # both threads, for three seconds
+            while len(list(markers.glob("started-*"))) < 2:
+                time.sleep(0.01)
+            waiting = [pool.submit(post, PREDICT, IRIS_ROW) for _ in range(5)]
+            results = [future.result() for future in waiting]
+            (markers / "release").touch()
+            assert all(future.result()[0].status_code == 504 for future in held)
+    statuses = sorted(response.status_code for response, _ in results)
+    assert statuses == [200, 200, 503, 503, 503]
+    for response, seconds in results:
+        if response.status_code == 503:
+            assert seconds < 1 and response.headers["Retry-After"] == "1"
+            assert response.headers["Content-Type"] == "application/problem+json"
