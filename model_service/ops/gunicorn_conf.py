@@ -133,6 +133,13 @@ def post_worker_init(worker):
     from model_service.core import limits
 
     limits.reset_all()
+    if worker.__class__.__module__.startswith("gunicorn.workers.ggevent"):
+        # Runner threads are greenlets there: the model itself runs on a real thread, so that
+        # a model computing for a while does not stop the worker's event loop (probes included).
+        import gevent
+
+        limits.set_offload(lambda function, *args: gevent.get_hub().threadpool.apply(
+            function, args))
     if isinstance(worker, ThreadWorker):
         # Each caller waiting for a model holds one of the worker's threads: keep a quarter of
         # them (at least two) for pages, probes and metrics whatever the models do.
