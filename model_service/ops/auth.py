@@ -254,8 +254,15 @@ def add_security_schemes(document: dict, app: Flask | None = None) -> dict:
             if path in OPEN_PATHS:
                 operation["security"] = []
             else:
-                operation.setdefault("responses", {}).setdefault("401", {
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("401", {
                     "description": "No API key, or an invalid one.",
+                    "content": {"application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/Problem"}}},
+                })
+                responses.setdefault("429", {
+                    "description": "Too many wrong API keys from this client; `Retry-After` "
+                                   "says in how many seconds to try again.",
                     "content": {"application/problem+json": {
                         "schema": {"$ref": "#/components/schemas/Problem"}}},
                 })
