@@ -461,8 +461,9 @@ class ModelRunner:
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"run_items returned {len(outcomes)} outcomes "
                                    f"for {len(batch)} items")
-        except Exception as error:  # a bug of run_items must not strand the waiters
-            log.exception("Model %s: a call failed outside the model", self.name)
+        except BaseException as error:  # a bug, or a model calling sys.exit: never strand
+            log.error("Model %s: a call failed outside the model", self.name,  # the waiters
+                      exc_info=(type(error), error, error.__traceback__))
             outcomes = [RuntimeError(f"model call failed: {error!r}") for _ in batch]
         return outcomes, None
 
