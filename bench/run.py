@@ -327,7 +327,7 @@ def in_process(models: Path) -> dict:
         return min(timeit.repeat(call, number=number, repeat=5)) / number
 
     hosted = get_registry(create_app({"MODEL_SERVICE_CONFIG": str(models)})).get("iris_model")
-    hosted.batcher = None  # one thread here: measure the path, not the batcher
+    hosted.runner = None  # one thread here: measure the path, not the runner
 
     def service_one():
         return pipeline.run_predict(hosted, pipeline.validate_one(hosted, IRIS_ROW))

@@ -14,6 +14,8 @@ from typing import Any, Callable, Mapping
 
 from .core.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS, check_batch_size, check_wait_ms
 from .core.errors import ConfigurationError
+from .core.limits import (DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_QUEUE, DEFAULT_TIMEOUT_S,
+                          check_timeout)
 
 SETTINGS_VARIABLE = "APP_SETTINGS"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -33,11 +35,20 @@ class Config:
     MAX_FORM_MEMORY_SIZE = None  # None: bounded by MAX_CONTENT_LENGTH
     MAX_FORM_PARTS = 100
     MAX_BATCH_SIZE = 10_000
+    # Checked before a JSON body is parsed: nesting (the schema checks recurse once per level)
+    # and values in all (a 10 MiB body of `[{},{},...]` would otherwise build 3.5 million dicts).
+    MAX_JSON_DEPTH = 64
+    MAX_JSON_VALUES = 500_000  # parsed, at most about 32 MB of objects
     # Micro-batching of concurrent single predictions: "auto" batches the models that override
     # predict_batch, "off" none; a model's `batching:` entry in the models file wins.
     MICRO_BATCHING = "auto"
     MICRO_BATCH_MAX_SIZE = DEFAULT_MAX_BATCH_SIZE
     MICRO_BATCH_MAX_WAIT_MS = DEFAULT_MAX_WAIT_MS
+    # Per-model limits (a model's `limits:` entry in the models file wins): seconds a caller
+    # waits before a 504, calls at once per worker, callers waiting beyond those (then 503).
+    MODEL_TIMEOUT_S = DEFAULT_TIMEOUT_S
+    MODEL_MAX_CONCURRENCY = DEFAULT_MAX_CONCURRENCY
+    MODEL_MAX_QUEUE = DEFAULT_MAX_QUEUE
     BOOTSTRAP_SERVE_LOCAL = True
     LOG_LEVEL = "INFO"
     LOG_FORMAT = "json"  # or "text"
@@ -129,6 +140,15 @@ def _batch_size(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError("expected a number of seconds above 0, at most 3600") from None
+    check_timeout(value, "the value")
+    return value
+
+
 def _text(text: str) -> str:
     return text
 
@@ -145,9 +165,14 @@ class Variable:
 ENVIRONMENT = (
     Variable("MODEL_SERVICE_MAX_BODY_BYTES", "MAX_CONTENT_LENGTH", _integer(1)),
     Variable("MODEL_SERVICE_MAX_BATCH_SIZE", "MAX_BATCH_SIZE", _integer(1)),
+    Variable("MODEL_SERVICE_MAX_JSON_DEPTH", "MAX_JSON_DEPTH", _integer(1)),
+    Variable("MODEL_SERVICE_MAX_JSON_VALUES", "MAX_JSON_VALUES", _integer(1)),
     Variable("MODEL_SERVICE_MICRO_BATCHING", "MICRO_BATCHING", _choice("auto", "off")),
     Variable("MODEL_SERVICE_MICRO_BATCH_MAX_SIZE", "MICRO_BATCH_MAX_SIZE", _batch_size),
     Variable("MODEL_SERVICE_MICRO_BATCH_MAX_WAIT_MS", "MICRO_BATCH_MAX_WAIT_MS", _milliseconds),
+    Variable("MODEL_SERVICE_TIMEOUT_S", "MODEL_TIMEOUT_S", _seconds),
+    Variable("MODEL_SERVICE_MAX_CONCURRENCY", "MODEL_MAX_CONCURRENCY", _integer(1)),
+    Variable("MODEL_SERVICE_MAX_QUEUE", "MODEL_MAX_QUEUE", _integer(0)),
     Variable("MODEL_SERVICE_LOG_LEVEL", "LOG_LEVEL", _choice(*LOG_LEVELS, upper=True)),
     Variable("MODEL_SERVICE_LOG_FORMAT", "LOG_FORMAT", _choice("json", "text")),
     Variable("MODEL_SERVICE_API_KEYS", "API_KEYS", _text),

@@ -1,7 +1,8 @@
 """The model registry as a Flask extension: built and loaded once per application.
 
 The registry itself (``core/registry.py``) knows nothing of Flask; this module keeps one in
-``app.extensions`` and subscribes the micro-batcher to it before the models load.
+``app.extensions`` and subscribes the model runners (limits, micro-batching) to it before the
+models load.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
 
 from .core import pipeline
 from .core.batching import BatchSettings
+from .core.limits import Limits
 from .core.registry import ModelRegistry
 from .core.specs import ModelSpec
 
@@ -23,8 +25,11 @@ def registry_from_config(config: Mapping) -> ModelRegistry:
     registry = ModelRegistry(
         BatchSettings(max_batch_size=config["MICRO_BATCH_MAX_SIZE"],
                       max_wait_ms=float(config["MICRO_BATCH_MAX_WAIT_MS"])),
-        batching_mode=str(config["MICRO_BATCHING"]).lower())
-    registry.add_load_hook(pipeline.attach_batcher)
+        batching_mode=str(config["MICRO_BATCHING"]).lower(),
+        limit_defaults=Limits(timeout_s=float(config["MODEL_TIMEOUT_S"]),
+                              max_concurrency=config["MODEL_MAX_CONCURRENCY"],
+                              max_queue=config["MODEL_MAX_QUEUE"]))
+    registry.add_load_hook(pipeline.attach_runner)
     return registry
 
 

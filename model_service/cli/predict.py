@@ -80,9 +80,9 @@ def predict(name: str, file: str | None, inputs: tuple[str, ...], output_dir: st
     """Run model NAME over FILE (a JSON array, JSON Lines or CSV; '-' for stdin), or once on
     the fields given by --input.
 
-    Writes one JSON result per line to stdout, in input order. Invalid rows are reported on
-    stderr by row number (the first record is row 1) and field, and skipped; the exit status is
-    then 1. --fail-fast stops at the first one.
+    Writes one JSON result per line to stdout, in input order. Invalid rows, and rows the model
+    fails on, are reported on stderr by row number (the first record is row 1) and skipped; the
+    exit status is then 1. --fail-fast stops at the first one.
 
     A media field (image or file) is given as a file path: in FILE, relative to FILE's folder
     (to the current directory for stdin), or a data: URI; with --input, relative to the current
@@ -166,15 +166,19 @@ def predict(name: str, file: str | None, inputs: tuple[str, ...], output_dir: st
                            label=f"Predicting with {name}", hidden=not show) as bar:
         last = 0
         for outcomes in predict_in_batches(hosted, rows, batch_size, stop_at_invalid=fail_fast):
-            lines, failed, stop = [], [], None
+            lines, stop = [], None
             for outcome in outcomes:
                 if outcome.errors is not None:
                     report_invalid(outcome.number, outcome.errors)
                     if fail_fast:
                         stop = f"Stopped at invalid row {outcome.number} (--fail-fast)."
                         break
-                elif outcome.failure is not None:
-                    failed.append(outcome)
+                elif outcome.failure is not None:  # the model failed on this row: say why
+                    stats["failed"] += 1
+                    click.echo(f"row {outcome.number}: {outcome.failure}", err=True)
+                    if fail_fast:
+                        stop = f"Stopped at failed row {outcome.number} (--fail-fast)."
+                        break
                 else:
                     result = outcome.result
                     if outputs is not None:
@@ -184,12 +188,6 @@ def predict(name: str, file: str | None, inputs: tuple[str, ...], output_dir: st
                     lines.append(orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
             write(b"".join(lines))
             stats["ok"] += len(lines)
-            if failed:
-                stats["failed"] += len(failed)
-                click.echo(f"rows {failed[0].number}-{failed[-1].number}: {failed[0].failure}",
-                           err=True)
-                if fail_fast:
-                    stop = "Stopped at a failed batch (--fail-fast)."
             if stop:
                 raise click.ClickException(stop)
             bar.update(progress_at(outcomes[-1].number) - last)

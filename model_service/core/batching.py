@@ -1,37 +1,35 @@
 """Adaptive micro-batching: concurrent single predictions for one model share one batch call.
 
-A request that finds its model idle runs at once, alone, on the calling thread: no timer, no
-hand-off, so there is no added latency without concurrency. Requests that arrive while the model
-is busy queue up; when the running call returns, the first of them leads the next call with
-everything that queued behind it (up to ``max_batch_size``), and the others wait for their own
-result. The batch size adapts to the load: one under light traffic, larger as requests pile up.
-The leader thread is always one of the requesting threads, so no background thread exists, and
-each forked server worker batches its own requests with its own copy of the (idle) batcher.
+The model's runner (``limits.py``) runs every call on its own threads. A request that finds its
+model idle starts a call at once, alone: no timer, so there is no added latency without
+concurrency. Requests that arrive while a call runs queue up behind it; when it returns, the
+runner's thread takes everything that queued (up to ``max_batch_size``) into the next call, and
+every request waits for its own outcome. The batch size adapts to the load: one under light
+traffic, larger as requests pile up. A micro-batch holds one of the model's ``max_concurrency``
+slots, like any call; a batching model starts another call beside a running one only when a full
+batch waits, the queue is full, or the running call is overdue (a stuck call does not hold up
+the requests behind it while a slot is free).
 
 Python threads take turns on one interpreter lock, so requests that arrive together do not reach
-the batcher together: while one runs the model, the others are still parsing their bodies, and
-"what queued while the model was busy" is often nothing. So the batcher also watches how many
-requests are inside the model's endpoint at once (``incoming()``, entered as soon as a request is
-routed to the model), and remembers the peak over the last ``PEAK_WINDOW``. A leader that has
-fewer companions than that peak waits for the rest, at most ``max_wait_ms``, then runs with what
+the model together: while one runs the model, the others are still parsing their bodies, and
+"what queued while the model was busy" is often nothing. So the runner also watches how many
+requests are inside the model's endpoint at once (``Companions``, entered through the runner's
+``incoming()`` as soon as a request is routed to the model), and remembers the peak over the last
+``PEAK_WINDOW``. A call that has fewer items than that peak waits for the rest, at most
+``max_wait_ms``, and no longer than there are requests still on their way, then runs with what
 it has. A lone request (peak 1) never waits; under concurrent load the wait ends as soon as the
 expected companions have queued, and the model is called once for all of them.
 
-The batcher knows nothing of HTTP or models: ``run_batch`` takes a list of items and returns one
-outcome per item, either a result or an exception instance, which is raised in the thread of the
-request it belongs to, so a failure stays with its own request.
+Nothing here knows HTTP or models: the runner's ``run_items`` takes a list of items and returns
+one outcome per item, either a result or an exception instance, which is raised in the thread of
+the request it belongs to, so a failure stays with its own request.
 """
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator
-
-Outcome = Any  # a result, or an exception instance for that item alone
-RunBatch = Callable[[list], list[Outcome]]
+from typing import Any
 
 DEFAULT_MAX_BATCH_SIZE = 64
 DEFAULT_MAX_WAIT_MS = 2.0
@@ -93,138 +91,47 @@ def check_wait_ms(value: Any, what: str) -> None:
         raise ValueError(f"{what} must be a number of milliseconds from 0 to 1000")
 
 
-class _Slot:
-    """One request waiting in a batcher: its item, and later its outcome or its turn to lead."""
+class Companions:
+    """Count the requests on their way to one model, to tell a micro-batch how many to wait for.
 
-    __slots__ = ("item", "outcome", "leads", "done")
+    Not thread-safe on its own: every method is called with the lock of the model's runner held
+    (``limits.ModelRunner``), which also owns the wait itself.
+    """
 
-    def __init__(self, item: Any) -> None:
-        self.item = item
-        self.outcome: Outcome = None
-        self.leads = False
-        # A bare lock, held until the outcome (or the lead) is handed over: waking a waiter is
-        # then one C-level release, where threading.Event runs a Python-level Condition.
-        self.done = threading.Lock()
-        self.done.acquire()
-
-
-class MicroBatcher:
-    """Gather concurrent ``submit`` calls into ``run_batch`` calls (see the module docstring)."""
-
-    def __init__(self, run_batch: RunBatch, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-                 max_wait_ms: float = DEFAULT_MAX_WAIT_MS) -> None:
-        if max_batch_size < 1:
-            raise ValueError("max_batch_size must be at least 1")
-        self.run_batch = run_batch
-        self.max_batch_size = max_batch_size
-        self.max_wait = max_wait_ms / 1000
-        self._cond = threading.Condition(threading.Lock())
-        self._queue: deque[_Slot] = deque()
-        self._busy = False
-        self._incoming = 0  # announced requests that have not submitted (or given up) yet
-        self.calls = 0  # run_batch calls so far, and the items they carried (for metrics)
-        self.items = 0
+    def __init__(self) -> None:
+        self.on_the_way = 0  # announced requests that have not submitted (or given up) yet
         self._local = threading.local()
         # Peak number of requests inside the model's endpoint over the current and the previous
-        # window: how many companions a leader may expect when requests come in a closed loop.
+        # window: how many companions a call may expect when requests come in a closed loop.
         self._inside = 0
         self._peak = self._previous_peak = 0
         self._window_end = 0.0
 
-    def pending(self) -> int:
-        """How many requests are queued behind the running call."""
-        with self._cond:
-            return len(self._queue)
+    def enter(self) -> None:
+        """Count a request of this thread as on its way (``incoming()`` entered)."""
+        self.on_the_way += 1
+        self._inside += 1
+        self._local.announced = True
+        now = time.monotonic()
+        if now > self._window_end:
+            stale = now > self._window_end + PEAK_WINDOW
+            self._previous_peak = 0 if stale else self._peak
+            self._peak = 0
+            self._window_end = now + PEAK_WINDOW
+        if self._inside > self._peak:
+            self._peak = self._inside
 
-    @contextmanager
-    def incoming(self) -> Iterator[None]:
-        """Announce a request that is on its way to ``submit`` (it may still fail validation)."""
-        with self._cond:
-            self._incoming += 1
-            self._inside += 1
-            self._local.announced = True
-            now = time.monotonic()
-            if now > self._window_end:
-                stale = now > self._window_end + PEAK_WINDOW
-                self._previous_peak = 0 if stale else self._peak
-                self._peak = 0
-                self._window_end = now + PEAK_WINDOW
-            if self._inside > self._peak:
-                self._peak = self._inside
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._inside -= 1
-            self._arrived(notify=True)
-
-    def _arrived(self, notify: bool) -> None:
-        """Count an announced request of this thread as arrived; call with the lock not held."""
+    def arrived(self) -> None:
+        """Count this thread's announced request as arrived (submitted, or gone without)."""
         if getattr(self._local, "announced", False):
-            with self._cond:
-                self._local.announced = False
-                self._incoming -= 1
-                if notify and self._incoming == 0:
-                    self._cond.notify()
+            self._local.announced = False
+            self.on_the_way -= 1
 
-    def submit(self, item: Any) -> Outcome:
-        """Return the outcome for ``item``: a result, or an exception instance to raise."""
-        slot = _Slot(item)
-        with self._cond:
-            if getattr(self._local, "announced", False):
-                self._local.announced = False
-                self._incoming -= 1
-            if self._busy:
-                self._queue.append(slot)
-                self._cond.notify()
-                leads = False
-            else:
-                self._busy = leads = True
-        if not leads:
-            slot.done.acquire()
-            if not slot.leads:
-                return slot.outcome
-        self._lead(slot)
-        return slot.outcome
+    def leave(self) -> None:
+        """Count a request of this thread as out of the endpoint (``incoming()`` left)."""
+        self._inside -= 1
+        self.arrived()
 
-    def _lead(self, own: _Slot) -> None:
-        """Run one call for ``own`` and what queued behind it, then pass the lead on."""
-        batch = [own]
-        try:
-            with self._cond:
-                expected = min(self.max_batch_size, max(self._peak, self._previous_peak))
-                if self.max_wait and len(self._queue) + 1 < expected:
-                    # Others are on their way: give them the interpreter to catch up, briefly.
-                    deadline = time.monotonic() + self.max_wait
-                    while len(self._queue) + 1 < expected:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        self._cond.wait(remaining)
-                while self._queue and len(batch) < self.max_batch_size:
-                    batch.append(self._queue.popleft())
-                self.calls += 1
-                self.items += len(batch)
-            try:
-                outcomes = self.run_batch([slot.item for slot in batch])
-                if len(outcomes) != len(batch):
-                    raise RuntimeError(f"run_batch returned {len(outcomes)} outcomes "
-                                       f"for {len(batch)} items")
-            except Exception as error:  # a bug of run_batch must not strand the waiters
-                outcomes = [RuntimeError(f"micro-batch call failed: {error!r}") for _ in batch]
-            for slot, outcome in zip(batch, outcomes):
-                slot.outcome = outcome
-        finally:
-            with self._cond:
-                if self._queue:
-                    successor = self._queue.popleft()
-                    successor.leads = True
-                else:
-                    successor = None
-                    self._busy = False
-            for slot in batch[1:]:
-                if slot.outcome is None:  # interrupted before any outcome was set
-                    slot.outcome = RuntimeError("the micro-batch call was interrupted")
-                slot.done.release()
-            if successor is not None:
-                successor.done.release()
+    def expected(self, max_batch_size: int) -> int:
+        """How many items a micro-batch may expect to gather: the recent peak, capped."""
+        return min(max_batch_size, max(self._peak, self._previous_peak))

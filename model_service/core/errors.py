@@ -25,6 +25,16 @@ class BadRequest(ModelServiceError):
     status = 400
 
 
+class RequestTimeout(ModelServiceError):
+    """The client sent its request too slowly."""
+
+    status = 408
+
+
+class Unauthorized(ModelServiceError):
+    status = 401
+
+
 class ModelNotFound(ModelServiceError):
     """No hosted model has this name."""
 
@@ -104,10 +114,58 @@ class ModelNotReady(ModelServiceError):
         self.name = name
 
 
+class ModelBusy(ModelServiceError):
+    """Every slot of the model is taken and its queue is full: refused at once, retry later."""
+
+    status = 503
+
+    def __init__(self, name: str, running: int, waiting: int, retry_after: int) -> None:
+        super().__init__(
+            f"Model '{name}' is busy: {running} calls running and {waiting} requests waiting, "
+            f"its limit. Retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)})
+        self.name, self.retry_after = name, retry_after
+
+
+class ModelTimeout(ModelServiceError):
+    """The model did not answer within its ``timeout_s``; a late result is dropped."""
+
+    status = 504
+
+    def __init__(self, name: str, timeout_s: float, started: bool) -> None:
+        where = ("its call did not finish" if started
+                 else "the request waited for a free slot and was not run")
+        super().__init__(f"Model '{name}' did not answer within its limit of {timeout_s:g} s "
+                         f"({where}).")
+        self.name, self.timeout_s, self.started = name, timeout_s, started
+
+
+class ClientGone(ModelServiceError):
+    """The client closed its connection while its request waited: the request is not run."""
+
+    status = 499  # nobody reads the answer; the request log says what happened
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The client left while its request for model '{name}' waited.")
+
+
 class ModelFailure(ModelServiceError):
     """The model raised, or broke its own output contract: a 500 for that request only."""
 
     status = 500
+
+
+class BatchItemsFailed(ModelFailure):
+    """Some items of a batch failed in the model; ``errors`` names each by its index."""
+
+    def __init__(self, name: str, failures: dict[int, str], size: int,
+                 results: list | None = None) -> None:
+        super().__init__(
+            f"Model '{name}' failed on {len(failures)} of {size} batch items; "
+            "the errors have been logged.",
+            {str(index): [message] for index, message in sorted(failures.items())})
+        self.failures = failures
+        self.results = results  # each item's result, None where it failed (for the CLI)
 
 
 class ModelContractError(Exception):

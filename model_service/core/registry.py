@@ -4,8 +4,8 @@ A model that fails to load is kept as ``failed`` with the reason, so one broken 
 stops the others. A class written for ml_base (rest-model-service's contract) is instantiated
 and hosted through ``ml_base_hosting``. Other parts subscribe to loading instead of being
 imported here: an on-load hook (``add_load_hook``) is called with every ``HostedModel`` once it
-is loaded or has failed; the pipeline attaches micro-batchers that way, and the metrics record
-each model.
+is loaded or has failed; the pipeline attaches each model's runner (limits, micro-batching) that
+way, and the metrics record each model.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Any, Callable
 from ..contract import QUALIFIED_NAME_PATTERN, MLModel
 from .batching import BatchSettings
 from .errors import ModelContractError, ModelLoadError, ModelNotFound, ModelNotReady
+from .limits import Limits
 from .ml_base_hosting import host_class, is_ml_base_class
 from .specs import ModelsFile, ModelSpec, read_models_file, specs_from_entry_points
 from .validation import SchemaValidator, valid_examples
@@ -45,10 +46,11 @@ class HostedModel:
     input_validator: SchemaValidator | None = None
     output_validator: SchemaValidator | None = None
     batch_settings: BatchSettings | None = None
+    limits: Limits = field(default_factory=Limits)
     examples: list = field(default_factory=list)  # the class's examples that are valid input
     views: dict = field(default_factory=dict)  # protocols' views of the model, built once
     exposed: bool = True  # False: loaded and counted by readiness, but served nowhere
-    batcher: Any = None  # a MicroBatcher, attached by an on-load hook; None: direct calls
+    runner: Any = None  # a limits.ModelRunner, attached by an on-load hook; None: direct calls
     load_seconds: float = 0.0
 
     @property
@@ -104,9 +106,10 @@ class ModelRegistry:
     """Load and hold the models of one service (kept in ``app.extensions`` by the web app)."""
 
     def __init__(self, batch_defaults: BatchSettings | None = None,
-                 batching_mode: str = "auto") -> None:
+                 batching_mode: str = "auto", limit_defaults: Limits | None = None) -> None:
         self.models: dict[str, HostedModel] = {}
         self.batch_defaults = batch_defaults or BatchSettings()
+        self.limit_defaults = limit_defaults or Limits()
         self.batching_mode = batching_mode
         self._load_hooks: list[LoadHook] = []
 
@@ -120,7 +123,8 @@ class ModelRegistry:
         An entry of the models file wins over an entry point of the same name. Raises
         ``ConfigurationError`` for a models file the service cannot use.
         """
-        configured: ModelsFile = read_models_file(models_file, self.batch_defaults)
+        configured: ModelsFile = read_models_file(models_file, self.batch_defaults,
+                                                  self.limit_defaults)
         if configured.path is not None:
             _importable_beside(configured.path)
         specs = list(configured.specs)
@@ -160,7 +164,8 @@ class ModelRegistry:
     def _load_one(self, spec: ModelSpec) -> HostedModel:
         name = spec.name
         hosted = HostedModel(name=name or spec.class_path, source=spec.source,
-                             class_path=spec.class_path, exposed=spec.exposed)
+                             class_path=spec.class_path, exposed=spec.exposed,
+                             limits=spec.limits or self.limit_defaults)
         started = time.perf_counter()
         try:
             if spec.model_class is not None:

@@ -16,7 +16,7 @@ from typing import IO, Any, Iterable, Iterator
 import orjson
 
 from . import pipeline
-from .errors import ModelServiceError
+from .errors import BatchItemsFailed, ModelServiceError
 from .registry import HostedModel
 from .values import input_kind, json_text, text_to_value
 
@@ -138,6 +138,12 @@ def predict_in_batches(hosted: HostedModel, rows: Iterable[Any], batch_size: int
     def predict(batch: list[tuple[RowOutcome, dict]]) -> None:
         try:
             results = pipeline.run_predict_batch(hosted, [data for _, data in batch])
+        except BatchItemsFailed as error:  # the model failed on some rows: the others stand
+            for index, (outcome, _) in enumerate(batch):
+                if index in error.failures:
+                    outcome.failure = error.failures[index]
+                else:
+                    outcome.result = error.results[index]
         except ModelServiceError as error:
             refused = _refused_rows(error, len(batch))
             if refused:  # the model refused some rows by index: name them, predict the rest

@@ -24,6 +24,7 @@ import yaml
 
 from .batching import BatchSettings
 from .errors import ConfigurationError
+from .limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ ENTRY_KEYS = {"class_path": "a class path like 'package.module.ClassName'",
               "batching": "a mapping: enabled, max_batch_size, max_wait_ms",
               "create_endpoint": "true or false (false: load the model, expose it nowhere)",
               "decorators": "a list of {class_path, configuration}: ml_base MLModelDecorator "
-                            "classes stacked on an ml_base model, first innermost"}
+                            "classes stacked on an ml_base model, first innermost",
+              "limits": "a mapping: timeout_s, max_concurrency, max_queue"}
 DECORATOR_KEYS = {"class_path": "a class path like 'package.module.DecoratorClass'",
                   "configuration": "a mapping of keyword arguments for the decorator's __init__"}
 
@@ -79,6 +81,7 @@ class ModelSpec:
     # inside the process (ml_base's ModelManager), not through any protocol, page or listing.
     exposed: bool = True
     decorators: list[DecoratorSpec] = field(default_factory=list)  # ml_base models only
+    limits: Limits | None = None  # None: the service's defaults
 
 
 @dataclass
@@ -107,7 +110,8 @@ def _unknown_keys(given: dict, allowed: dict, source: str, where: str | None) ->
             f"unknown key '{unknown[0]}' (expected one of: {', '.join(sorted(allowed))})")
 
 
-def read_models_file(path: str | Path | None, batch_defaults: BatchSettings) -> ModelsFile:
+def read_models_file(path: str | Path | None, batch_defaults: BatchSettings,
+                     limit_defaults: Limits | None = None) -> ModelsFile:
     """Read the models file at ``path``; ``None`` means "no file": host the iris demo."""
     if path is None:
         log.info("No models file: hosting the built-in iris demo (%s). Write a %s, or set %s, "
@@ -148,12 +152,14 @@ def read_models_file(path: str | Path | None, batch_defaults: BatchSettings) -> 
         entries = []
     if not isinstance(entries, list):
         raise ConfigurationError(source, "models", "expected a list of model entries")
-    specs = [_entry_spec(entry, f"models[{index}]", source, batch_defaults)
+    specs = [_entry_spec(entry, f"models[{index}]", source, batch_defaults,
+                         limit_defaults or Limits())
              for index, entry in enumerate(entries)]
     return ModelsFile(specs, discover, source)
 
 
-def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettings) -> ModelSpec:
+def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettings,
+                limit_defaults: Limits) -> ModelSpec:
     if not isinstance(entry, dict):
         raise ConfigurationError(source, where, "expected a mapping with a 'class_path'")
     _unknown_keys(entry, ENTRY_KEYS, source, where)
@@ -175,6 +181,12 @@ def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettin
             batching = BatchSettings.from_mapping(entry["batching"], None, batch_defaults)
         except ValueError as error:
             raise ConfigurationError(source, f"{where}.batching", str(error)) from None
+    limits = None
+    if "limits" in entry:
+        try:
+            limits = Limits.from_mapping(entry["limits"], limit_defaults)
+        except ValueError as error:
+            raise ConfigurationError(source, f"{where}.limits", str(error)) from None
     exposed = entry.get("create_endpoint", True)
     if not isinstance(exposed, bool):
         raise ConfigurationError(source, f"{where}.create_endpoint", "expected true or false")
@@ -184,7 +196,7 @@ def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettin
     if not isinstance(decorators, list):
         raise ConfigurationError(source, f"{where}.decorators", f"expected {ENTRY_KEYS['decorators']}")
     return ModelSpec(name=name, class_path=class_path, configuration=configuration,
-                     source="config", batching=batching, exposed=exposed,
+                     source="config", batching=batching, limits=limits, exposed=exposed,
                      decorators=[_decorator_spec(item, f"{where}.decorators[{index}]", source)
                                  for index, item in enumerate(decorators)])
 

@@ -5,12 +5,18 @@ sends ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. A browser signs i
 ``/signin``; the signed session then holds a SHA-256 fingerprint of the key, never the key itself,
 so the cookie reveals nothing and rotating the keys signs everybody out. Keys are compared as
 digests with ``hmac.compare_digest``, and every configured key is compared, so neither the
-time taken nor its length tells an attacker anything. With no keys, everything stays open.
+time taken nor its length tells an attacker anything. A client that sends ten wrong keys within
+a minute gets 429 with ``Retry-After`` until the oldest of them is a minute old
+(``FailedAttempts``). With no keys, everything stays open.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import threading
+import time
+from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +31,7 @@ from ..web.errors import html_error
 from .health import OPERATIONS_PATHS
 
 EXTENSION_KEY = "api_keys"
+ATTEMPTS_KEY = "api_key_failures"
 SESSION_KEY = "api_key_sha256"
 REALM = "model-service"
 # Open whatever the keys: probes and scrapes come from the orchestrator, which holds no key.
@@ -74,6 +81,42 @@ class ApiKeys:
             return False
 
 
+class FailedAttempts:
+    """Wrong API keys per client address in a sliding window, to slow down guessing.
+
+    Past ``limit`` failures within ``window`` seconds, a client gets 429 with ``Retry-After``
+    (until its oldest failure leaves the window) without its key being looked at, good or bad.
+    Kept per server process (a client spread over several workers gets ``limit`` tries in
+    each), for at most ``max_clients`` addresses (the stalest forgotten first).
+    """
+
+    def __init__(self, limit: int = 10, window: float = 60.0, max_clients: int = 10_000) -> None:
+        self.limit, self.window, self.max_clients = limit, window, max_clients
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, client: str) -> int | None:
+        """Seconds this client must wait before trying a key again, or ``None``."""
+        now = time.monotonic()
+        with self._lock:
+            failures = self._failures.get(client)
+            if not failures:
+                return None
+            while failures and failures[0] <= now - self.window:
+                failures.popleft()
+            if len(failures) < self.limit:
+                return None
+            return max(1, math.ceil(failures[0] + self.window - now))
+
+    def record(self, client: str) -> None:
+        with self._lock:
+            failures = self._failures.pop(client, None) or deque(maxlen=self.limit)
+            failures.append(time.monotonic())
+            self._failures[client] = failures  # most recent last: the first is the stalest
+            while len(self._failures) > self.max_clients:
+                del self._failures[next(iter(self._failures))]
+
+
 def get_api_keys(app: Flask) -> ApiKeys:
     return app.extensions[EXTENSION_KEY]
 
@@ -115,8 +158,15 @@ def check_request():
         return None
     key = presented_key()
     if key is not None:
+        attempts: FailedAttempts = current_app.extensions[ATTEMPTS_KEY]
+        client = request.remote_addr or "-"
+        wait = attempts.retry_after(client)
+        if wait is not None:
+            return render_error(429, f"Too many wrong API keys from this client; retry in "
+                                     f"{wait} s.", headers={"Retry-After": str(wait)})
         if keys.matches(key):
             return None
+        attempts.record(client)
         return _unauthorized("The API key is not valid.")
     if keys.matches_fingerprint(session.get(SESSION_KEY)):
         return None
@@ -148,18 +198,26 @@ def signin():
     keys = get_api_keys(current_app)
     target = _safe_next(request.args.get("next"))
     form = SignInForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
-        if keys.matches(form.api_key.data):
+        attempts: FailedAttempts = current_app.extensions[ATTEMPTS_KEY]
+        client = request.remote_addr or "-"
+        wait = attempts.retry_after(client)
+        if wait is not None:
+            form.api_key.errors.append(f"Too many wrong keys; try again in {wait} s.")
+            status, headers = 429, {"Retry-After": str(wait)}
+        elif keys.matches(form.api_key.data):
             session.clear()
             session[SESSION_KEY] = _digest(form.api_key.data).hex()
             return redirect(target)
-        form.api_key.errors.append("This API key is not valid.")
-        status = 401
+        else:
+            attempts.record(client)
+            form.api_key.errors.append("This API key is not valid.")
+            status = 401
     elif request.method == "POST":
         status = 400
     return render_template("signin.html", form=form, keys_enabled=keys.enabled,
-                           next=target), status
+                           next=target), status, headers
 
 
 @bp.post("/signout")
@@ -180,6 +238,7 @@ def sign_in_state() -> dict:
 def init_app(app: Flask) -> None:
     """Read the keys and guard every request (register after ``request_log`` for request ids)."""
     app.extensions[EXTENSION_KEY] = ApiKeys(parse_keys(app.config.get("API_KEYS")))
+    app.extensions[ATTEMPTS_KEY] = FailedAttempts()
     app.before_request(check_request)
     app.register_blueprint(bp)
 
@@ -207,8 +266,15 @@ def add_security_schemes(document: dict, app: Flask | None = None) -> dict:
             if path in open_paths:
                 operation["security"] = []
             else:
-                operation.setdefault("responses", {}).setdefault("401", {
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("401", {
                     "description": "No API key, or an invalid one.",
+                    "content": {"application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/Problem"}}},
+                })
+                responses.setdefault("429", {
+                    "description": "Too many wrong API keys from this client; `Retry-After` "
+                                   "says in how many seconds to try again.",
                     "content": {"application/problem+json": {
                         "schema": {"$ref": "#/components/schemas/Problem"}}},
                 })

@@ -28,7 +28,9 @@ def default_workers() -> int:
 
 
 workers = default_workers()
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# gthread, with each request read by the worker's event loop before a thread takes it: a slow
+# or idle client costs a buffer and a timer, not a thread (ops/worker.py).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "model_service.ops.worker.GuardedThreadWorker")
 threads = int(os.environ.get("GUNICORN_THREADS", 16))
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 1000))
 preload_app = True  # models load once in the master; forked workers share their memory
@@ -118,3 +120,27 @@ def when_ready(server):
     large batches), and never write to their pages, so forked workers keep sharing that memory.
     """
     gc.freeze()
+
+
+def post_worker_init(worker):
+    """Make the model runners anew in the worker, and bound the threads their callers may hold.
+
+    gevent's worker patches ``threading`` only once forked: runners made in the master hold
+    locks of the unpatched kind, which would block a whole worker instead of one greenlet.
+    """
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from model_service.core import limits
+
+    limits.reset_all()
+    if worker.__class__.__module__.startswith("gunicorn.workers.ggevent"):
+        # Runner threads are greenlets there: the model itself runs on a real thread, so that
+        # a model computing for a while does not stop the worker's event loop (probes included).
+        import gevent
+
+        limits.set_offload(lambda function, *args: gevent.get_hub().threadpool.apply(
+            function, args))
+    if isinstance(worker, ThreadWorker):
+        # Each caller waiting for a model holds one of the worker's threads: keep a quarter of
+        # them (at least two) for pages, probes and metrics whatever the models do.
+        limits.set_caller_capacity(max(1, worker.cfg.threads - max(2, worker.cfg.threads // 4)))

@@ -47,6 +47,9 @@ def readyz():
     get:
       operationId: readyz
       summary: Readiness; 200 only when every hosted model is ready.
+      description: >-
+        A model that is busy, or stuck in calls past its timeout, is still ready (its callers
+        get 503 or 504 at once); `stuck` names the models with such calls in this process.
       tags: [operations]
       responses:
         "200":
@@ -65,4 +68,9 @@ def readyz():
     shutting_down = current_app.config.get("SHUTTING_DOWN", False)
     ready = registry.all_ready and not shutting_down
     status = "ready" if ready else ("shutting down" if shutting_down else "not ready")
-    return jsonify(status=status, models=statuses), 200 if ready else 503
+    # A busy or stuck model does not make the service unready: that would take every model of
+    # this instance out of rotation for one model's fault, and its own callers already get a
+    # 503 or 504 at once. The body names the models with calls past their timeout_s instead.
+    stuck = sorted(hosted.name for hosted in registry.all()
+                   if hosted.runner is not None and hosted.runner.state()["stuck"])
+    return jsonify(status=status, models=statuses, stuck=stuck), 200 if ready else 503

@@ -48,6 +48,25 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _escape_control(match: re.Match) -> str:
+    return "\\x%02x" % ord(match.group())
+
+
+class TextFormatter(logging.Formatter):
+    """One line per record in plain text; control characters in it are escaped.
+
+    A path like ``/x%0a2026-01-01 INFO forged`` decodes to a line break, which would start a
+    line the service never wrote. The record's line is escaped (``\\x0a``); a traceback
+    that follows it keeps its own lines.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return _CONTROL.sub(_escape_control, super().formatMessage(record))
+
+
 class RequestIdFilter(logging.Filter):
     """Stamp records made while a request runs with that request's id."""
 
@@ -69,8 +88,9 @@ def configure_logging(level: str | int = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper() if isinstance(level, str) else level)
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter() if fmt != "text" else logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s", defaults={"request_id": "-"}))
+        handler.setFormatter(JsonFormatter() if fmt != "text" else TextFormatter(
+            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            defaults={"request_id": "-"}))
         root.addHandler(handler)
     for handler in root.handlers:
         if not any(isinstance(f, RequestIdFilter) for f in handler.filters):

@@ -9,7 +9,9 @@ On SIGTERM the master first flags the service as shutting down, so ``/readyz`` a
 every worker while requests are still served, for ``MODEL_SERVICE_DRAIN_SECONDS`` (default 0;
 a few seconds behind a load balancer, long enough for it to stop sending traffic). Then gunicorn's
 graceful stop closes the listening socket and lets each worker finish its in-flight requests
-(up to ``graceful_timeout``). SIGINT and SIGQUIT still stop at once.
+(up to ``graceful_timeout``); the production worker (``ops/worker.py``) closes its listening
+socket first, so a late client is refused rather than reset, and a drain that ends with requests
+still unanswered is logged and makes the exit status 5. SIGINT and SIGQUIT still stop at once.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
+from .worker import EXIT_REQUESTS_CUT
+
 log = logging.getLogger(__name__)
 
 CONFIG_MODULE = "model_service.ops.gunicorn_conf"
@@ -34,7 +38,7 @@ METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class ShutdownFlag:
-    """A flag in anonymous shared memory: set by the master, seen by every forked worker."""
+    """A flag in anonymous shared memory, shared by the master and every forked worker."""
 
     def __init__(self) -> None:
         self._memory = mmap.mmap(-1, 1)
@@ -100,6 +104,26 @@ class DrainingArbiter(Arbiter):
             self.manage_workers()
         raise StopIteration
 
+    def kill_workers(self, sig):
+        # The graceful stop ends with SIGKILL for every worker still alive: their requests die.
+        if sig == signal.SIGKILL and self.WORKERS:
+            self.workers_killed = True
+        super().kill_workers(sig)
+
+    def halt(self, reason=None, exit_status=0):
+        """Stop; exit with status 5 when the drain cut requests (a worker says so through the
+        shared flag, ``ops/worker.py``, or had to be killed at the graceful timeout)."""
+        try:
+            super().halt(reason, exit_status)
+        except SystemExit as exiting:
+            cut = bool(getattr(self.app, "requests_cut", None)) or getattr(
+                self, "workers_killed", False)
+            if exiting.code in (0, None) and cut:
+                self.log.error("Stopped with requests cut by the graceful timeout (%ss)",
+                               self.cfg.graceful_timeout)
+                raise SystemExit(EXIT_REQUESTS_CUT) from None
+            raise
+
 
 class ServeApplication(BaseApplication):
     """Gunicorn application serving ``create_app()`` with the shared settings."""
@@ -110,6 +134,7 @@ class ServeApplication(BaseApplication):
         self.gunicorn_args = list(gunicorn_args or [])
         self.app_factory = app_factory
         self.shutdown_flag = ShutdownFlag()
+        self.requests_cut = ShutdownFlag()  # set by a worker whose drain cut requests
         super().__init__(usage="model-service serve [OPTIONS] [-- GUNICORN OPTIONS]",
                          prog="model-service serve")
 

@@ -26,7 +26,8 @@ FALLBACK_KEY = "error_fallback"
 UNEXPECTED = "The server failed to handle this request; the error has been logged."
 
 # RFC 9110 names; the standard library still uses the older phrases for these two.
-_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content",
+           499: "Client Closed Request"}  # nginx's name; only ever seen in logs
 
 
 def status_title(status: int) -> str:

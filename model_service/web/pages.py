@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from ..core import pipeline
-from ..core.errors import ModelFailure, ValidationFailed
+from ..core.errors import ModelBusy, ModelFailure, ModelTimeout, ValidationFailed
 from ..core.registry import HostedModel
 from ..core.validation import model_json_schemas
 from ..core.values import json_text
@@ -104,7 +104,7 @@ def predict(name: str):
             # In people's words on the page; the API says it exactly (web/messages.py).
             errors = locate_errors(errors_in_words(error.errors), locations)
             status, form_errors = error.status, [FIELDS_NEED_ATTENTION] + errors.pop("", [])
-        except ModelFailure as error:
+        except (ModelFailure, ModelBusy, ModelTimeout) as error:  # shown with what was typed
             status, form_errors = error.status, [error.detail]
             if current_request_id():
                 form_errors.append(REQUEST_ID_NOTE.format(current_request_id()))

@@ -98,13 +98,14 @@ def test_malformed_json_is_400(live_app, body):
     assert "JSON" in body["detail"]
 
 
-def test_deeply_nested_valid_json_is_rejected_cleanly(live_app):
+def test_deeply_nested_valid_json_is_rejected_cleanly_before_it_is_parsed(live_app):
     nested = {"sepal_length": 1, "sepal_width": 1, "petal_length": 1, "petal_width": 1}
     deep = "[" * 900 + "1" + "]" * 900
     body = json.dumps(nested)[:-1] + ', "extra": ' + deep + "}"
     response = requests.post(f"{live_app}/api/models/iris_model/predict", data=body,
                              headers={"Content-Type": "application/json"})
-    assert_problem(response, 422, "extra")
+    problem = assert_problem(response, 400, "_schema")
+    assert "nests 901 levels deep; at most 64" in problem["detail"]
 
 
 # --- 404 / 405 -----------------------------------------------------------------------------

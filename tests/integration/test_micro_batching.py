@@ -8,7 +8,8 @@ import requests
 
 from helpers import ECHO, RAISING
 from model_service import get_registry
-from model_service.core.batching import MicroBatcher
+from model_service.core.batching import BatchSettings
+from model_service.core.limits import Limits, ModelRunner
 from model_service.core.errors import ConfigurationError
 
 GATED = {"class_path": "fixture_models.gated_model.GatedModel"}
@@ -35,7 +36,7 @@ def _hold_then_release(url: str, hosted, first, queued: list) -> dict:
         held = pool.submit(_post, url, first)
         assert model.entered.wait(10)
         waiting = {value: pool.submit(_post, url, value) for value in queued}
-        _wait_for(lambda: hosted.batcher.pending() == len(queued), "requests to queue")
+        _wait_for(lambda: hosted.runner.pending() == len(queued), "requests to queue")
         model.gate.set()
         responses = {first: held.result(), **{v: f.result() for v, f in waiting.items()}}
     return responses
@@ -44,7 +45,10 @@ def _hold_then_release(url: str, hosted, first, queued: list) -> dict:
 @pytest.fixture
 def gated(make_app, serve):
     def start(batching=None, **config):
-        entry = dict(GATED, batching=batching) if batching is not None else GATED
+        # One call at a time: while the gate holds it, the others queue (none starts beside it).
+        entry = dict(GATED, limits={"max_concurrency": 1})
+        if batching is not None:
+            entry["batching"] = batching
         app = make_app([entry], **config)
         return serve(app), get_registry(app).get("gated_model")
 
@@ -86,10 +90,10 @@ def test_invalid_input_is_answered_at_once_and_never_joins_a_batch(gated):
         assert model.entered.wait(10)
         bad = _post(url, "three")  # answered while the model is still held
         assert bad.status_code == 422 and "value" in bad.json()["errors"]
-        assert hosted.batcher.pending() == 0
+        assert hosted.runner.pending() == 0
         model.gate.set()
         assert held.result().status_code == 200
-    assert hosted.batcher._incoming == 0
+    assert hosted.runner._companions.on_the_way == 0
 
 
 def test_max_batch_size_is_a_per_model_setting(gated):
@@ -102,20 +106,20 @@ def test_max_batch_size_is_a_per_model_setting(gated):
 
 def test_batching_can_be_switched_off_per_model(gated):
     _, hosted = gated(batching={"enabled": False})
-    assert hosted.batcher is None
+    assert not hosted.runner.batching
 
 
 def test_only_models_that_vectorise_are_batched_unless_configured(make_app):
     manager = get_registry(make_app([ECHO, RAISING, {**RAISING, "name": "raising_batched",
                                                     "batching": {"enabled": True}}]))
-    assert manager.get("echo_model").batcher is not None
-    assert manager.get("raising_model").batcher is None
-    assert manager.get("raising_batched").batcher is not None
+    assert manager.get("echo_model").runner.batching
+    assert not manager.get("raising_model").runner.batching
+    assert manager.get("raising_batched").runner.batching
 
 
 def test_micro_batching_can_be_switched_off_for_the_whole_service(make_app):
     manager = get_registry(make_app([ECHO], MICRO_BATCHING="off"))
-    assert manager.get("echo_model").batcher is None
+    assert not manager.get("echo_model").runner.batching
 
 
 @pytest.mark.parametrize("batching, message", [
@@ -145,54 +149,61 @@ def test_a_raising_model_batched_by_configuration_fails_only_the_bad_request(mak
             assert response.status_code == 200 and response.json()["doubled"] == value * 2
 
 
-# The batcher on its own
+# The runner on its own
 
 
-def test_a_lone_request_runs_at_once_on_its_own_thread():
+def _runner(run_items, **batching) -> ModelRunner:
+    return ModelRunner("m", Limits(timeout_s=10, max_concurrency=1, max_queue=10_000), run_items,
+                       BatchSettings(enabled=True, **batching))
+
+
+def test_a_lone_request_runs_at_once_without_waiting_for_companions():
     calls = []
 
-    def run_batch(items):
-        calls.append((threading.get_ident(), list(items)))
+    def run_items(items):
+        calls.append(list(items))
         return [item * 2 for item in items]
 
-    batcher = MicroBatcher(run_batch, max_wait_ms=50)
-    with batcher.incoming():
-        assert batcher.submit(21) == 42
-    assert calls == [(threading.get_ident(), [21])]
-    assert batcher._incoming == 0 and not batcher._busy
+    runner = _runner(run_items, max_wait_ms=500)
+    started = time.perf_counter()
+    with runner.incoming():
+        assert runner.predict(21) == (42, (1, pytest.approx(0, abs=0.5)))
+    assert time.perf_counter() - started < 0.25
+    assert calls == [[21]]
+    assert runner._companions.on_the_way == 0 and runner.state()["running"] == 0
 
 
-def test_a_broken_run_batch_fails_its_waiters_and_the_batcher_keeps_working():
+def test_a_broken_run_items_fails_its_waiters_and_the_runner_keeps_working():
     gate, entered = threading.Event(), threading.Event()
     state = {"broken": True}
 
-    def run_batch(items):
+    def run_items(items):
         entered.set()
         gate.wait(10)
         if state["broken"]:
             raise ValueError("bug")
         return [item + 1 for item in items]
 
-    batcher = MicroBatcher(run_batch)
+    runner = _runner(run_items)
     with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(batcher.submit, 0)
+        first = pool.submit(runner.predict, 0)
         assert entered.wait(10)
-        rest = [pool.submit(batcher.submit, i) for i in (1, 2, 3)]
-        _wait_for(lambda: batcher.pending() == 3, "submissions to queue")
+        rest = [pool.submit(runner.predict, i) for i in (1, 2, 3)]
+        _wait_for(lambda: runner.pending() == 3, "submissions to queue")
         gate.set()
-        outcomes = [first.result()] + [f.result() for f in rest]
+        outcomes = [first.result()[0]] + [f.result()[0] for f in rest]
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
     state["broken"] = False
-    assert batcher.submit(41) == 42
-    assert not batcher._busy
+    assert runner.predict(41)[0] == 42
+    assert runner.state()["running"] == 0
 
 
 def test_many_threads_each_get_their_own_answer():
-    batcher = MicroBatcher(lambda items: [item * 3 for item in items], max_batch_size=5)
+    runner = _runner(lambda items: [item * 3 for item in items], max_batch_size=5)
     with ThreadPoolExecutor(16) as pool:
-        results = list(pool.map(batcher.submit, range(2000)))
+        results = [outcome for outcome, _ in pool.map(runner.predict, range(2000))]
     assert results == [i * 3 for i in range(2000)]
-    assert batcher.items == 2000 and not batcher._busy
+    assert runner.items == 2000 and runner.calls < 2000 and runner.pending() == 0
 
 
 def test_metrics_count_every_request_and_time_each_shared_call(gated):

@@ -110,14 +110,26 @@ def test_predict_fail_fast_stops_at_the_first_invalid_row(run, tmp_path):
     assert "row 2: value:" in result.stderr and "--fail-fast" in result.stderr
 
 
-def test_predict_reports_a_failing_batch_and_goes_on(run, tmp_path):
+def test_predict_reports_each_row_the_model_fails_on_and_goes_on(run, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"value": 1}\n{"value": 13}\n{"value": 3}\n{"value": 13}\n{"value": 5}\n')
+    result = run("predict", "raising_model", str(path), "--batch-size", "2", "-n")
+    assert result.exit_code == 1
+    assert [(row["row"], row["result"]["doubled"]) for row in lines(result.stdout)] == [
+        (1, 2), (3, 6), (5, 10)]
+    assert "row 2: Model 'raising_model' failed" in result.stderr
+    assert "row 4: Model 'raising_model' failed" in result.stderr
+    assert "3 of 5 rows predicted; 0 invalid, 2 failed in the model" in result.stderr
+    assert "secret internal detail" not in result.stdout
+
+
+def test_predict_fail_fast_stops_at_the_first_row_the_model_fails_on(run, tmp_path):
     path = tmp_path / "rows.jsonl"
     path.write_text('{"value": 1}\n{"value": 13}\n{"value": 3}\n')
-    result = run("predict", "raising_model", str(path), "--batch-size", "2")
+    result = run("predict", "raising_model", str(path), "--batch-size", "3", "--fail-fast")
     assert result.exit_code == 1
-    assert [row["doubled"] for row in lines(result.stdout)] == [6]
-    assert "rows 1-2: Model 'raising_model' failed" in result.stderr
-    assert "secret internal detail" not in result.stdout
+    assert [row["doubled"] for row in lines(result.stdout)] == [2]
+    assert "Stopped at failed row 2 (--fail-fast)" in result.stderr
 
 
 def test_predict_names_the_models_when_the_name_is_unknown(run, tmp_path):

@@ -26,7 +26,8 @@ class FakeRequest:
 
 def test_workers_are_threaded_by_default_so_requests_can_be_batched(conf):
     settings = conf()
-    assert settings.worker_class == "gthread" and settings.threads > 1
+    assert settings.worker_class == "model_service.ops.worker.GuardedThreadWorker"
+    assert settings.threads > 1
     assert settings.preload_app
 
 

@@ -83,7 +83,8 @@ def test_every_error_response_outside_v2_is_problem_json(document):
 
 def test_generic_prediction_routes_document_every_error_status(document):
     operation = document["paths"]["/api/models/{name}/predict"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "404", "413", "415", "422", "500", "503"}
+    assert set(operation["responses"]) == {"200", "400", "404", "413", "415", "422", "500", "503",
+                                           "504"}
     assert operation["parameters"] == [{"$ref": "#/components/parameters/ModelName"}]
 
 

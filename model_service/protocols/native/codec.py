@@ -1,9 +1,11 @@
 """The native API's codec: strict, fast JSON; multipart uploads; raw media bodies and answers.
 
-Request bodies are parsed with orjson, which rejects what the JSON standard rejects (NaN,
-Infinity, trailing commas) and nesting deeper than 1024 levels, so a hostile body becomes a 400
-instead of a ``RecursionError``. Responses are encoded with orjson through Flask's documented
-JSON-provider hook, so ``jsonify`` and ``app.json`` use it everywhere.
+Request bodies are read within the body limit (``protocols/reading.py``: 413 as a chunked body
+passes it, 400 for a short body or broken framing), checked for depth and size before anything
+is built from them (400 past ``MAX_JSON_DEPTH`` levels, 413 past ``MAX_JSON_VALUES`` values),
+and parsed with orjson, which rejects what the JSON standard rejects (NaN, Infinity, trailing
+commas). Responses are encoded with orjson through Flask's documented JSON-provider hook, so
+``jsonify`` and ``app.json`` use it everywhere.
 
 A prediction may also arrive as ``multipart/form-data`` (a file part per media field, text parts
 typed by the schema by the form's own rule, ``core.values.text_to_value``) or, for a model whose
@@ -18,13 +20,14 @@ import io
 from typing import Any
 
 import orjson
-from flask import Request
+from flask import Request, current_app
 from flask.json.provider import JSONProvider
 
 from ... import media
 from ...core.errors import BadRequest, NotAcceptable, UnsupportedMediaType, ValidationFailed
 from ...core.validation import SchemaValidator
 from ...core.values import input_kind, text_to_value
+from ..reading import check_json_shape, read_body
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
@@ -64,10 +67,13 @@ def is_json_mimetype(mimetype: str) -> bool:
 
 
 def read_json_body(request: Request) -> Any:
-    """Return the parsed JSON body, or raise 415 (not JSON) / 400 (malformed) / 413 (too large)."""
+    """Return the parsed JSON body, or raise 415 (not JSON) / 400 (malformed) / 413 (too large)
+    / 400 (nested too deep)."""
     if not is_json_mimetype(request.mimetype):
         raise UnsupportedMediaType(JSON, request.mimetype)
-    body = request.get_data(cache=False)  # raises 413 above MAX_CONTENT_LENGTH
+    config = current_app.config
+    body = read_body(request.environ, config["MAX_CONTENT_LENGTH"])
+    check_json_shape(body, config["MAX_JSON_DEPTH"], config["MAX_JSON_VALUES"])
     if not body.strip():
         raise BadRequest("The request body is empty; expected a JSON document.")
     try:
@@ -103,7 +109,7 @@ def read_predict_body(request: Request, validator: SchemaValidator) -> Any:
         return read_multipart(request, validator)
     raw = validator.raw_input_field
     if raw is not None and mimetype and raw[1].accepts_media_type(mimetype):
-        body = request.get_data(cache=False)
+        body = read_body(request.environ, current_app.config["MAX_CONTENT_LENGTH"])
         if not body:
             raise BadRequest(f"The request body is empty; expected {raw[1].describe()}.")
         return {raw[0]: body}

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from ...core import pipeline
 from ...core.validation import model_json_schemas
 from ...hosting import get_registry
+from ..connection import client_gone
 from ..errors import register_error_handlers
 from .codec import raw_output, read_json_body, read_predict_body
 from .problems import problem_response
@@ -90,12 +91,13 @@ def predict(name: str):
         "422": Unprocessable
         "500": ModelFailure
         "503": NotReady
+        "504": ModelTimeout
     """
     hosted = get_registry(current_app).get_ready(name)
     with pipeline.incoming(hosted):
         raw = read_predict_body(request, hosted.input_validator)
         data = pipeline.validate_one(hosted, raw)
-        result = pipeline.run_predict(hosted, data)
+        result = pipeline.run_predict(hosted, data, client_gone(request.environ))
     answer = raw_output(request, hosted.output_validator, result)
     if answer is not None:
         response = Response(answer[0], mimetype=answer[1])
@@ -115,7 +117,8 @@ def predict_batch(name: str):
       summary: Make a batch of predictions with the named model.
       description: >-
         One output per input item, in the same order. A batch with an invalid item is rejected
-        whole (422, errors keyed by item index).
+        whole (422, errors keyed by item index). When the model's batch call fails, each item is
+        retried alone; if some still fail, the answer is a 500 whose errors name them by index.
       tags: [predictions]
       parameters:
         - ModelName
@@ -143,8 +146,9 @@ def predict_batch(name: str):
         "422": Unprocessable
         "500": ModelFailure
         "503": NotReady
+        "504": ModelTimeout
     """
     hosted = get_registry(current_app).get_ready(name)
     raw = read_json_body(request)
     items = pipeline.validate_batch(hosted, raw, current_app.config["MAX_BATCH_SIZE"])
-    return jsonify(pipeline.run_predict_batch(hosted, items))
+    return jsonify(pipeline.run_predict_batch(hosted, items, client_gone(request.environ)))

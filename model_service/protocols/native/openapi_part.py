@@ -37,18 +37,28 @@ _ERROR_RESPONSES = {
     "ModelFailure": (500, "The model failed, or broke its own output contract, on this request.",
                      "Model 'iris_model' failed to make a prediction; the error has been logged.",
                      None),
-    "NotReady": (503, "The model failed to load and cannot serve.",
+    "NotReady": (503, "The model failed to load and cannot serve, or it is busy past its "
+                 "queue (then `Retry-After` says in how many seconds to retry).",
                  "Model 'iris_model' is not ready: cannot load artifact.", None),
+    "Busy": (503, "Every slot of the model is taken and its queue is full; `Retry-After` says "
+             "in how many seconds to retry.",
+             "Model 'iris_model' is busy: 4 calls running and 64 requests waiting, its limit. "
+             "Retry in 1 s.", None),
+    "ModelTimeout": (504, "The model did not answer within its `timeout_s`.",
+                     "Model 'iris_model' did not answer within its limit of 30 s (its call did "
+                     "not finish).", None),
 }
 
 # Responses of the per-model prediction operations: a concrete path exists only for a model that
-# loaded, so neither 404 nor 503 can happen there.
+# loaded, so 404 cannot happen there, and a 503 only means busy.
 _PREDICTION_ERRORS = {
     "400": "BadRequest",
     "413": "TooLarge",
     "415": "UnsupportedMediaType",
     "422": "Unprocessable",
     "500": "ModelFailure",
+    "503": "Busy",
+    "504": "ModelTimeout",
 }
 
 COMPONENT_NAMES = {"ModelSummary", "ModelCollection", "ModelMetadata", "Problem"}

@@ -44,6 +44,9 @@ class ReadinessSchema(Schema):
         ["ready", "not ready", "shutting down"]))
     models = fields.Dict(keys=fields.String(), values=fields.String(
         validate=validate.OneOf(MODEL_STATUSES)), required=True)
+    stuck = fields.List(fields.String(), metadata={
+        "description": "Models with a call running past their timeout_s in the process that "
+                       "answered (their callers got 504s; the model is still ready)."})
 
 
 class ProblemSchema(Schema):

@@ -1,0 +1,305 @@
+"""A gthread worker whose event loop reads each request's head (and a small body) itself.
+
+Gunicorn's threaded worker hands a connection to a pool thread as soon as a byte arrives; the
+thread then blocks until the whole request is in. A client that sends half a request and stops
+holds that thread for as long as it likes, and about 32 such clients (2 workers x 16 threads)
+stopped every probe of the service. Here the worker's event loop reads a request into a buffer
+without blocking, under deadlines, and only a complete request reaches a thread:
+
+- the head (request line and headers) must arrive within ``GUNICORN_HEADER_TIMEOUT`` seconds
+  (default 10) of the connection's opening, or of a kept-alive connection's next first byte;
+- a body with a ``Content-Length`` of at most ``BUFFERED_BODY`` bytes, or a chunked body that
+  ends within that many bytes, is read by the loop too, within ``GUNICORN_BODY_TIMEOUT`` seconds
+  (default 30) of the end of the head;
+- a larger body goes to a thread after its first ``BUFFERED_BODY`` bytes, and every read there
+  waits at most the body timeout (a socket timeout), so a stalled sender frees its thread;
+- at most ``GUNICORN_MAX_PENDING`` complete requests (default four per thread) wait for a
+  thread; the next one is answered 503 with ``Retry-After`` at once, probes and scrapes excepted.
+
+A client past a deadline gets a 408 problem and the connection is closed. What gunicorn itself
+refuses (a request line over its limit: 414, too many or too large headers: 431, a malformed
+request: 400) is answered in the same problem shape, with the security headers and a request
+id, instead of gunicorn's HTML page. A slow or idle client
+thus costs a buffer and a timer, not a thread; open connections per worker are capped by
+``worker_connections``. Anything this worker cannot read ahead (TLS, HTTP/2) takes gunicorn's
+own path.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import re
+import selectors
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from functools import partial
+
+import orjson
+from gunicorn import util
+from gunicorn.http2 import negotiation
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from .security import SECURITY_HEADERS
+
+HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 30.0
+BUFFERED_BODY = 1024 * 1024  # bodies up to this size are read by the loop, whatever the pace
+MAX_HEAD = 64 * 1024  # past this, gunicorn's parser answers (431 or 400) from a thread
+READ_SIZE = 65536
+EXIT_REQUESTS_CUT = 5  # a worker's exit status when its drain ended with requests unanswered
+
+_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*\r?$", re.I | re.M)
+_CHUNKED = re.compile(rb"^transfer-encoding[ \t]*:.*chunked", re.I | re.M)
+_EXPECT = re.compile(rb"^expect[ \t]*:", re.I | re.M)
+
+
+class TimedSocket(socket.socket):
+    """A client socket that, put in blocking mode, still gives up on a read after a timeout."""
+
+    read_timeout: float | None = None
+
+    def setblocking(self, flag: bool) -> None:
+        if flag and self.read_timeout:
+            self.settimeout(self.read_timeout)
+        else:
+            super().setblocking(flag)
+
+
+def problem_answer(status: int, reason: str, detail: str, retry_after: int | None = None) -> bytes:
+    """A whole HTTP answer in the API's problem shape, with the service's headers and a request
+    id: for what the server itself refuses before the application sees a request."""
+    request_id = uuid.uuid4().hex
+    body = orjson.dumps({"type": "about:blank", "title": reason, "status": status,
+                         "detail": detail or reason, "request_id": request_id})
+    head = [f"HTTP/1.1 {status} {reason}", "Connection: close",
+            "Content-Type: application/problem+json", f"Content-Length: {len(body)}",
+            f"X-Request-ID: {request_id}", "Cache-Control: no-store",
+            *([f"Retry-After: {retry_after}"] if retry_after else []),
+            *(f"{name}: {value}" for name, value in SECURITY_HEADERS)]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+def request_timeout_answer() -> bytes:
+    """The 408 sent to a client too slow with its request."""
+    return problem_answer(408, "Request Timeout",
+                          "The request did not arrive in time; the connection is closed.")
+
+
+def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
+    """Gunicorn's ``util.write_error`` (its own 400, 414, 431... answers), as a problem."""
+    util.write_nonblock(sock, problem_answer(status_int, reason, mesg))
+
+
+class GuardedThreadWorker(ThreadWorker):
+    """Gunicorn's gthread worker with request reading in the event loop (see the module)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout = _setting("GUNICORN_HEADER_TIMEOUT", HEADER_TIMEOUT)
+        self.body_timeout = _setting("GUNICORN_BODY_TIMEOUT", BODY_TIMEOUT)
+        self.max_pending = int(_setting("GUNICORN_MAX_PENDING", 4 * self.cfg.threads))
+        self.reading: deque[TConn] = deque()  # connections whose request is being read
+        # Requests handed to the pool, and those a thread has taken up: the difference waits.
+        self.dispatched = 0
+        self.taken = 0
+        self.taken_lock = threading.Lock()
+
+    def init_process(self) -> None:
+        # Gunicorn answers what it cannot parse (400, 414, 431...) with an HTML page through
+        # this one function; in this worker process it answers in the API's problem shape.
+        util.write_error = write_problem
+        super().init_process()
+
+    def _guarded(self, client) -> bool:
+        return not self.cfg.is_ssl and not negotiation.prior_knowledge_allowed(self.cfg, client)
+
+    # --- New and kept-alive connections: read in the loop --------------------------------
+
+    def accept(self, listener) -> bool:
+        """Accept one connection; return whether there was one."""
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return False
+        self.nr_conns += 1
+        if not self._guarded(client_addr):
+            client_sock.setblocking(True)
+            self.enqueue_req(TConn(self.cfg, client_sock, client_addr, listener.getsockname()))
+            return True
+        timed = TimedSocket(client_sock.family, client_sock.type, fileno=client_sock.detach())
+        timed.read_timeout = self.body_timeout
+        conn = TConn(self.cfg, timed, client_addr, listener.getsockname())  # non-blocking
+        self._start_reading(conn, time.monotonic() + self.header_timeout)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+        return True
+
+    def on_client_socket_readable(self, conn, client) -> None:
+        """A kept-alive connection sent something: its next request, read in the loop."""
+        if not isinstance(conn.sock, TimedSocket):
+            super().on_client_socket_readable(conn, client)
+            return
+        self.keepalived_conns.remove(conn)
+        self._start_reading(conn, time.monotonic() + self.header_timeout)
+        self.poller.modify(client, selectors.EVENT_READ, partial(self._on_readable, conn))
+        self._on_readable(conn, client)
+
+    def _start_reading(self, conn: TConn, deadline: float) -> None:
+        conn.buffered = bytearray()
+        conn.head_end = -1
+        conn.timeout = deadline
+        self.reading.append(conn)
+
+    def _on_readable(self, conn: TConn, client) -> None:
+        try:
+            data = conn.sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client stopped sending before its request was complete
+            if conn.head_end < 0:
+                self._drop(conn)  # no request to answer
+            else:
+                self._dispatch(conn)  # the parser finds the body cut short and says so
+            return
+        buffered = conn.buffered
+        buffered += data
+        if conn.head_end < 0:
+            end = buffered.find(b"\r\n\r\n", max(0, len(buffered) - len(data) - 3))
+            if end < 0:
+                if len(buffered) > MAX_HEAD:
+                    self._dispatch(conn)
+                return
+            conn.head_end = end + 4
+            conn.timeout = time.monotonic() + self.body_timeout
+        if self._complete(conn):
+            self._dispatch(conn)
+
+    def _complete(self, conn: TConn) -> bool:
+        """Whether the buffered bytes hold the request's body (or as much as the loop keeps)."""
+        head = bytes(conn.buffered[:conn.head_end])
+        body = len(conn.buffered) - conn.head_end
+        if _EXPECT.search(head):
+            return True  # the client waits for "100 Continue" before sending its body
+        if _CHUNKED.search(head):
+            return body >= BUFFERED_BODY or conn.buffered.endswith(b"0\r\n\r\n")
+        match = _CONTENT_LENGTH.search(head)
+        length = int(match.group(1)) if match else 0
+        return body >= min(length, BUFFERED_BODY)
+
+    def _dispatch(self, conn: TConn) -> None:
+        """Hand the request read so far to a thread, with its bytes in the parser's buffer.
+
+        When ``max_pending`` requests already wait for a thread, answer 503 at once instead
+        (the probes and metrics excepted): a queue nobody bounds only turns overload into
+        latency for everyone.
+        """
+        if self.dispatched - self.taken >= self.max_pending and not _operations(conn.buffered):
+            self._drop(conn, problem_answer(
+                503, "Service Unavailable", f"The server has {self.max_pending} requests "
+                "waiting for a thread already; retry in a second.", retry_after=1))
+            return
+        self.reading.remove(conn)
+        self.poller.unregister(conn.sock)
+        conn.init()  # the parser, for a new connection (no I/O for plain HTTP/1)
+        conn.parser.unreader.unread(bytes(conn.buffered))
+        conn.data_ready = True
+        conn.counted = True
+        del conn.buffered
+        self.dispatched += 1
+        self.enqueue_req(conn)
+
+    def handle(self, conn):
+        if getattr(conn, "counted", False):
+            conn.counted = False
+            with self.taken_lock:
+                self.taken += 1
+        return super().handle(conn)
+
+    def _drop(self, conn: TConn, answer: bytes | None = None) -> None:
+        self.reading.remove(conn)
+        try:
+            self.poller.unregister(conn.sock)
+        except Exception:  # not registered, or the poller is closed (the worker is stopping)
+            pass
+        if answer is not None:
+            try:
+                conn.sock.send(answer)  # best effort: the socket is non-blocking
+            except OSError:
+                pass
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_reading(self) -> None:
+        """Answer 408 and close the connections whose request is late."""
+        now = time.monotonic()
+        late = [conn for conn in self.reading if conn.timeout <= now]
+        for conn in late:
+            self._drop(conn, request_timeout_answer())
+
+    def murder_pending(self) -> None:  # called by the loop at least once a second
+        super().murder_pending()
+        self.murder_reading()
+
+    # --- Stopping ------------------------------------------------------------------------
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """On a stop, take in what the kernel already accepted, then close the listener.
+
+        Gunicorn's threaded worker only stops watching its listening socket and closes it after
+        the drain: the kernel meanwhile completes new connections into its backlog, and closing
+        the socket then resets them after their clients have sent a request. Closed at once,
+        the port refuses new connections (a client or balancer retries elsewhere at no cost),
+        and every connection already accepted is served.
+        """
+        if enabled or self.alive or getattr(self, "_listeners_closed", False):
+            super().set_accept_enabled(enabled)
+            return
+        for listener in self.sockets:
+            listener.setblocking(False)
+            while self.accept(listener):
+                pass
+        super().set_accept_enabled(False)
+        for listener in self.sockets:
+            listener.close()
+        self._listeners_closed = True
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            for conn in list(self.reading):
+                self._drop(conn)
+        # gthread's loop ends its drain at graceful_timeout with connections still open: their
+        # requests are cut. Say so in the log, and in the worker's exit status for the master.
+        if self.nr_conns > 0:
+            self.log.error("Graceful timeout: %d connection(s) cut before their answer "
+                           "(pid %s)", self.nr_conns, self.pid)
+            flag = getattr(self.app, "requests_cut", None)
+            if flag is not None:
+                flag.set()
+            sys.exit(EXIT_REQUESTS_CUT)
+
+
+_OPERATIONS = re.compile(rb"^[A-Z]+ /(healthz|readyz|metrics)[ ?]")
+
+
+def _operations(buffered: bytearray) -> bool:
+    """Whether the request is a probe or a scrape: those are never refused for load."""
+    return _OPERATIONS.match(buffered) is not None
+
+
+def _setting(variable: str, default: float) -> float:
+    """Seconds from the environment variable, else ``default`` (also for a value not a number)."""
+    text = os.environ.get(variable)
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
