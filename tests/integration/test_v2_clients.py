@@ -371,7 +371,7 @@ ERROR_CASES = [
      None, 503, "Model 'load_failing_model' is not ready: artifact weights.bin not found"),
     ("GET", "/v2/models/load_failing_model", None, None, 503, "is not ready"),
     ("POST", "/v2/models/raising_model/infer", {"inputs": [tensor("value", "INT64", [1, 13])]},
-     None, 500, "Model 'raising_model' failed to make a batch prediction; the error has been "
+     None, 500, "Model 'raising_model' failed on 1 of 2 batch items; the errors have been "
                 "logged."),
     ("POST", "/v2/models/bad_output_model/infer", {"inputs": [tensor("value", "INT64", [1])]},
      None, 500, "Model 'bad_output_model'"),
