@@ -156,19 +156,30 @@ def predict_each(hosted: HostedModel, items: list[dict]) -> list[Any]:
     if len(items) == 1:
         results = [_predict_one(hosted, items[0])]
     else:
-        try:
-            results = hosted.model.predict_batch(items)
-            if not isinstance(results, list) or len(results) != len(items):
-                raise TypeError(f"predict_batch returned {type(results).__name__} "
-                                f"of length {len(results) if isinstance(results, list) else '?'} "
-                                f"for {len(items)} items")
-        except InputRefused:  # the model refused some items: find which, one by one
-            results = [_predict_one(hosted, item) for item in items]
-        except Exception:
-            log.warning("Model %s failed a micro-batch of %d items; predicting them one by one",
-                        hosted.name, len(items), exc_info=True)
-            results = [_predict_one(hosted, item) for item in items]
+        results, _ = _predict_batch_or_each(hosted, items, "micro-batch")
     return [_checked_outcome(hosted, result) for result in results]
+
+
+def _predict_batch_or_each(hosted: HostedModel, items: list[dict],
+                           what: str) -> tuple[list[Any], bool]:
+    """Call ``predict_batch`` once; when it raises or answers the wrong length, each item alone.
+
+    Returns the raw results (or ``ModelFailure``/``InvalidInput`` per item) and whether the one
+    call answered them all.
+    """
+    try:
+        results = hosted.model.predict_batch(items)
+        if not isinstance(results, list) or len(results) != len(items):
+            raise TypeError(f"predict_batch returned {type(results).__name__} "
+                            f"of length {len(results) if isinstance(results, list) else '?'} "
+                            f"for {len(items)} items")
+        return results, True
+    except InputRefused:  # the model refused some items: find which, one by one
+        pass
+    except Exception:
+        log.warning("Model %s failed a %s of %d items; predicting them one by one",
+                    hosted.name, what, len(items), exc_info=True)
+    return [_predict_one(hosted, item) for item in items], False
 
 
 def run_micro_batch(hosted: HostedModel, items: list[dict]) -> list[Any]:
@@ -232,19 +243,8 @@ def _predict_batch_items(hosted: HostedModel, items: list[dict]) -> tuple[list[A
     Returns one checked result or ``ModelFailure`` per item, and the seconds taken.
     """
     started = time.perf_counter()
-    try:
-        results = hosted.model.predict_batch(items)
-        if not isinstance(results, list) or len(results) != len(items):
-            raise TypeError(f"predict_batch returned {type(results).__name__} "
-                            f"of length {len(results) if isinstance(results, list) else '?'} "
-                            f"for {len(items)} items")
-    except InputRefused:  # the model refused some items: find which, one by one
-        results = [_predict_one(hosted, item) for item in items]
-    except Exception:
-        log.warning("Model %s failed a batch of %d items; predicting them one by one",
-                    hosted.name, len(items), exc_info=True)
-        results = [_predict_one(hosted, item) for item in items]
-    else:
+    results, whole = _predict_batch_or_each(hosted, items, "batch")
+    if whole:
         try:
             if hosted.output_validator.dump_many_unchanged(results):
                 return results, time.perf_counter() - started
