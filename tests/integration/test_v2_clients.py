@@ -407,3 +407,17 @@ def test_a_model_that_failed_to_load_makes_v2_readiness_503(url):
     assert requests.get(f"{url}/v2/health/live", timeout=5).json() == {"live": True}
     ready = requests.get(f"{url}/v2/models/iris_model/ready", timeout=5)
     assert (ready.status_code, ready.json()) == (200, {"name": "iris_model", "ready": True})
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_truncated(url):
+    chunk = b" " * 65_536
+
+    def body():
+        yield b'{"inputs": []}'
+        for _ in range(200):  # 13 MB of spaces after valid JSON, sent without a Content-Length
+            yield chunk
+
+    response = requests.post(f"{url}/v2/models/iris_model/infer", data=body(),
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert set(response.json()) == {"error"}

@@ -13,7 +13,9 @@ from ...core.errors import ModelVersionNotFound
 from ...core.registry import HostedModel
 from ...core.validation import model_json_schemas
 from ...hosting import get_registry
+from ..connection import client_gone
 from ..errors import register_error_handlers
+from ..reading import read_body
 from .binary import BINARY_MIMETYPE, HEADER, JSON_MIMETYPE, read_request, write_response
 from .codec import PLATFORM, CodecError, TensorMapping
 from .errors import error_response
@@ -237,12 +239,14 @@ def infer(name: str, version: str | None = None):
     _check_content_type(header_length)
     limit = current_app.config["MAX_BATCH_SIZE"]
     with pipeline.incoming(hosted):
-        body, binary = read_request(request.get_data(cache=False), header_length)
+        raw = read_body(request.environ, current_app.config["MAX_CONTENT_LENGTH"])
+        body, binary = read_request(raw, header_length)
         mapping = tensor_mapping(hosted)
         decoded = mapping.decode(body, max_rows=limit, binary=binary)
         items = pipeline.validate_batch(hosted, decoded.rows, limit)
-        results = ([pipeline.run_predict(hosted, items[0])] if len(items) == 1
-                   else pipeline.run_predict_batch(hosted, items))
+        gone = client_gone(request.environ)
+        results = ([pipeline.run_predict(hosted, items[0], gone)] if len(items) == 1
+                   else pipeline.run_predict_batch(hosted, items, gone))
     payload, length = write_response(
         mapping.encode(decoded, results, hosted.name, hosted.version), decoded.binary_outputs)
     response = Response(payload, mimetype=JSON_MIMETYPE if length is None else BINARY_MIMETYPE)
