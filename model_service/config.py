@@ -125,13 +125,19 @@ def _flag(text: str) -> bool:
     raise ValueError("expected 1 or 0 (true or false)")
 
 
-def _milliseconds(text: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError("expected a number of milliseconds from 0 to 1000") from None
-    check_wait_ms(value, "the value")
-    return value
+def _number(expected: str, check: Callable[[Any, str], None]) -> Callable[[str], float]:
+    """A reader of a number that ``check`` accepts; ``expected`` says what it must be."""
+    def read(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ValueError(f"expected {expected}") from None
+        check(value, "the value")
+        return value
+    return read
+
+
+_milliseconds = _number("a number of milliseconds from 0 to 1000", check_wait_ms)
 
 
 def _batch_size(text: str) -> int:
@@ -140,13 +146,7 @@ def _batch_size(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError("expected a number of seconds above 0, at most 3600") from None
-    check_timeout(value, "the value")
-    return value
+_seconds = _number("a number of seconds above 0, at most 3600", check_timeout)
 
 
 def _text(text: str) -> str:

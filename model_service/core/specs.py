@@ -160,21 +160,10 @@ def read_models_file(path: str | Path | None, batch_defaults: BatchSettings,
 
 def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettings,
                 limit_defaults: Limits) -> ModelSpec:
-    if not isinstance(entry, dict):
-        raise ConfigurationError(source, where, "expected a mapping with a 'class_path'")
-    _unknown_keys(entry, ENTRY_KEYS, source, where)
-    class_path = entry.get("class_path")
-    if not isinstance(class_path, str) or not class_path.strip():
-        raise ConfigurationError(source, f"{where}.class_path", f"expected {ENTRY_KEYS['class_path']}")
+    class_path, configuration = _class_and_configuration(entry, ENTRY_KEYS, where, source)
     name = entry.get("name")
     if name is not None and not isinstance(name, str):
         raise ConfigurationError(source, f"{where}.name", "expected a string")
-    configuration = entry.get("configuration")
-    if configuration is None:
-        configuration = {}
-    if not isinstance(configuration, dict):
-        raise ConfigurationError(source, f"{where}.configuration",
-                                 f"expected {ENTRY_KEYS['configuration']}")
     batching = None
     if "batching" in entry:
         try:
@@ -202,20 +191,25 @@ def _entry_spec(entry: Any, where: str, source: str, batch_defaults: BatchSettin
 
 
 def _decorator_spec(entry: Any, where: str, source: str) -> DecoratorSpec:
+    return DecoratorSpec(*_class_and_configuration(entry, DECORATOR_KEYS, where, source))
+
+
+def _class_and_configuration(entry: Any, keys: dict, where: str, source: str) -> tuple[str, dict]:
+    """Check an entry naming a class (a model's or a decorator's); return its class path and
+    configuration, refusing a non-mapping entry, an unknown key or a value of the wrong type."""
     if not isinstance(entry, dict):
         raise ConfigurationError(source, where, "expected a mapping with a 'class_path'")
-    _unknown_keys(entry, DECORATOR_KEYS, source, where)
+    _unknown_keys(entry, keys, source, where)
     class_path = entry.get("class_path")
     if not isinstance(class_path, str) or not class_path.strip():
-        raise ConfigurationError(source, f"{where}.class_path",
-                                 f"expected {DECORATOR_KEYS['class_path']}")
+        raise ConfigurationError(source, f"{where}.class_path", f"expected {keys['class_path']}")
     configuration = entry.get("configuration")
     if configuration is None:
         configuration = {}
     if not isinstance(configuration, dict):
         raise ConfigurationError(source, f"{where}.configuration",
-                                 f"expected {DECORATOR_KEYS['configuration']}")
-    return DecoratorSpec(class_path, configuration)
+                                 f"expected {keys['configuration']}")
+    return class_path, configuration
 
 
 def specs_from_entry_points() -> list[ModelSpec]:
