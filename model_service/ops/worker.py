@@ -43,6 +43,7 @@ from gunicorn import util
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from .listener import stop_new_handshakes
 from .security import SECURITY_HEADERS
 
 HEADER_TIMEOUT = 10.0
@@ -256,11 +257,13 @@ class GuardedThreadWorker(ThreadWorker):
         the drain: the kernel meanwhile completes new connections into its backlog, and closing
         the socket then resets them after their clients have sent a request. Closed at once,
         the port refuses new connections (a client or balancer retries elsewhere at no cost),
-        and every connection already accepted is served.
+        and every connection already accepted is served; new handshakes are stopped in the
+        kernel first (``ops/listener.py``), so none lands between the last accept and the close.
         """
         if enabled or self.alive or getattr(self, "_listeners_closed", False):
             super().set_accept_enabled(enabled)
             return
+        stop_new_handshakes(self.sockets)
         for listener in self.sockets:
             listener.setblocking(False)
             while self.accept(listener):
