@@ -14,7 +14,7 @@ from . import __version__, hosting
 from .config import resolve_settings
 from .core.specs import default_models_file
 from .hosting import get_registry
-from .ops import auth, health, metrics, request_log, security
+from .ops import auth, direct, health, metrics, request_log, security
 from .protocols import docs, native, v2
 from .protocols.errors import register_fallback
 from .protocols.native.codec import MemoryRequest, OrjsonProvider
@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: str | None =
 
     native.init_app(app)
     v2.init_app(app)
+    direct.init_app(app)  # the worker's Flask-free path for the two prediction routes
     health.init_app(app)
     pages.init_app(app)
     docs.init_app(app)  # keep last: the API document covers every route registered above

@@ -157,10 +157,13 @@ def set_offload(offload: Offload | None) -> None:
 class _Ticket:
     """One caller's work in a runner: an item to batch, or a callable run alone."""
 
-    __slots__ = ("work", "joinable", "deadline", "state", "outcome", "error", "call", "done")
+    __slots__ = ("work", "joinable", "deadline", "state", "outcome", "error", "call", "done",
+                 "notify")
 
-    def __init__(self, work: Any, joinable: bool, deadline: float) -> None:
+    def __init__(self, work: Any, joinable: bool, deadline: float,
+                 notify: Callable[["_Ticket"], None] | None = None) -> None:
         self.work = work
+        self.notify = notify  # for a caller that does not wait in a thread (``submit_many``)
         self.joinable = joinable
         self.deadline = deadline
         self.state = _WAITING
@@ -286,26 +289,69 @@ class ModelRunner:
             _room.inside -= 1
             self._callers -= 1
 
+    def submit_many(self, items: list, notify: Callable[[_Ticket], None]
+                    ) -> list[_Ticket | ModelBusy]:
+        """Queue ``items`` for calls without waiting: a ticket per item (or ``ModelBusy`` for an
+        item the full queue refuses), all queued at once so that one call can take them together.
+
+        For a server whose event loop holds the requests instead of threads (``ops/worker.py``):
+        ``notify(ticket)`` is called on the runner's thread once the ticket's outcome is in
+        (``ticket.outcome`` and ``ticket.call``, as ``predict`` returns them); nothing waits.
+        The caller enforces ``ticket.deadline`` and notices a client leaving with ``give_up``.
+        """
+        deadline = time.monotonic() + self.limits.timeout_s
+        tickets: list[_Ticket | ModelBusy] = []
+        with self._lock:
+            for item in items:
+                ticket = _Ticket(item, True, deadline, notify)
+                try:
+                    self._enqueue(ticket)
+                except ModelBusy as busy:
+                    tickets.append(busy)
+                else:
+                    tickets.append(ticket)
+        return tickets
+
+    def give_up(self, ticket: _Ticket, gone: bool = False) -> ModelTimeout | ClientGone | None:
+        """Take back a ``submit_many`` ticket at its deadline (or when ``gone``, its client has
+        left): the error to answer with, or None when its outcome is in (``notify`` has been
+        called). A ticket still queued is never run; a running call's result is dropped."""
+        with self._lock:
+            if ticket.state == _FINISHED:
+                return None
+            started = ticket.state == _RUNNING
+            if ticket.state == _WAITING:
+                self._queue.remove(ticket)
+            ticket.state = _ABANDONED
+        if gone:
+            return ClientGone(self.name)
+        return ModelTimeout(self.name, self.limits.timeout_s, started)
+
     def _submit(self, work: Any, joinable: bool) -> _Ticket:
-        limits = self.limits
-        ticket = _Ticket(work, joinable, time.monotonic() + limits.timeout_s)
+        ticket = _Ticket(work, joinable, time.monotonic() + self.limits.timeout_s)
         with self._lock:
             if self._companions is not None and joinable:
                 self._companions.arrived()
-            free = self._active < limits.max_concurrency
-            # Tickets that calls about to start will take at once are not waiting for a slot.
-            waiting = max(0, len(self._queue) - self._to_start * self.max_batch_size)
-            if not free and waiting >= limits.max_queue:
-                raise self._busy(waiting)
-            self._queue.append(ticket)
-            waiting += 1
-            if free and (not self.batching or self._active == 0 or not joinable
-                         or waiting > limits.max_queue or waiting >= self.max_batch_size
-                         or self._overdue(time.monotonic())):
-                self._start_call()
-            elif self.batching:
-                self._arrivals.notify()
+            self._enqueue(ticket)
         return ticket
+
+    def _enqueue(self, ticket: _Ticket) -> None:
+        """Queue ``ticket`` and start a call when one should start (lock held)."""
+        limits = self.limits
+        free = self._active < limits.max_concurrency
+        # Tickets that calls about to start will take at once are not waiting for a slot.
+        waiting = max(0, len(self._queue) - self._to_start * self.max_batch_size)
+        if not free and waiting >= limits.max_queue:
+            raise self._busy(waiting)
+        self._queue.append(ticket)
+        waiting += 1
+        joinable = ticket.joinable
+        if free and (not self.batching or self._active == 0 or not joinable
+                     or waiting > limits.max_queue or waiting >= self.max_batch_size
+                     or self._overdue(time.monotonic())):
+            self._start_call()
+        elif self.batching:
+            self._arrivals.notify()
 
     def _busy(self, waiting: int) -> ModelBusy:
         per_call = self._call_seconds or 0.1
@@ -443,6 +489,8 @@ class ModelRunner:
                 ticket.call, reported = (len(batch), seconds), True
             ticket.state = _FINISHED
             ticket.done.release()
+            if ticket.notify is not None:
+                ticket.notify(ticket)
         if not reported:
             log.warning("Model %s answered after its callers gave up (%.1f s); result dropped",
                         self.name, seconds)

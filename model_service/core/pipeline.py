@@ -222,8 +222,21 @@ def run_predict(hosted: HostedModel, data: dict, gone: Gone = None) -> dict:
         try:
             outcome, call = runner.predict(data, gone)
         except (ModelBusy, ModelTimeout) as refused:
-            _report(hosted, "busy" if isinstance(refused, ModelBusy) else "timeout", 1)
+            report_refusal(hosted, refused)
             raise
+    return settle(hosted, outcome, call)
+
+
+def report_refusal(hosted: HostedModel, refused: ModelBusy | ModelTimeout, count: int = 1) -> None:
+    """Count a call its runner refused (full queue) or gave up on (timeout)."""
+    _report(hosted, "busy" if isinstance(refused, ModelBusy) else "timeout", count)
+
+
+def settle(hosted: HostedModel, outcome: Any, call: tuple[int, float] | None) -> dict:
+    """One single prediction's outcome from its runner: report it, then return it or raise it.
+
+    ``call`` is ``(items, seconds)`` for one of the requests a model call served.
+    """
     if call is not None and micro_batch_done.receivers:
         micro_batch_done.send(hosted, count=call[0], seconds=call[1])
     if isinstance(outcome, InvalidInput):
@@ -269,7 +282,7 @@ def run_predict_batch(hosted: HostedModel, items: list[dict], gone: Gone = None)
         try:
             outcomes, seconds = runner.call(lambda: _predict_batch_items(hosted, items), gone)
         except (ModelBusy, ModelTimeout) as refused:
-            _report(hosted, "busy" if isinstance(refused, ModelBusy) else "timeout", len(items))
+            report_refusal(hosted, refused, len(items))
             raise
     refused = {str(index): outcome.errors for index, outcome in enumerate(outcomes)
                if isinstance(outcome, InvalidInput)}

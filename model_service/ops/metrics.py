@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextvars import ContextVar
 
 from flask import Blueprint, Flask, Response, current_app, g, has_app_context, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
@@ -89,6 +90,12 @@ class Metrics:
         self.prediction_seconds.labels(hosted.name).observe(seconds)
         self.batch_size.labels(hosted.name).observe(count)
 
+    def count_http(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered HTTP request and its duration (Flask's hook, or the direct path)."""
+        method = method if method in KNOWN_METHODS else "other"
+        self.http_requests.labels(method, route, str(status)).inc()
+        self.http_seconds.labels(method, route).observe(seconds)
+
     def exposition(self) -> bytes:
         """The text exposition: every worker's values when running under several processes."""
         if multiprocess_dir():
@@ -102,9 +109,15 @@ def get_metrics(app: Flask) -> Metrics:
     return app.extensions[EXTENSION_KEY]
 
 
+#: The metrics of the application answering outside Flask (the worker's direct path).
+bound_metrics: ContextVar[Metrics | None] = ContextVar("bound_metrics", default=None)
+
+
 def _current_metrics() -> Metrics | None:
     """The metrics of the application handling this call, if any (the CLI has none)."""
-    return current_app.extensions.get(EXTENSION_KEY) if has_app_context() else None
+    if has_app_context():
+        return current_app.extensions.get(EXTENSION_KEY)
+    return bound_metrics.get()
 
 
 def _on_prediction(hosted: HostedModel, outcome: str, count: int, seconds: float | None = None,
@@ -178,9 +191,8 @@ def init_request_hooks(app: Flask) -> None:
         started = g.get("metrics_started")
         if started is not None:
             route = request.url_rule.rule if request.url_rule else "unmatched"
-            method = request.method if request.method in KNOWN_METHODS else "other"
-            metrics.http_requests.labels(method, route, str(response.status_code)).inc()
-            metrics.http_seconds.labels(method, route).observe(time.perf_counter() - started)
+            metrics.count_http(request.method, route, response.status_code,
+                               time.perf_counter() - started)
         return response
 
     @app.teardown_request

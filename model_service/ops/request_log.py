@@ -13,6 +13,7 @@ import re
 import sys
 import time
 import uuid
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 import orjson
@@ -21,6 +22,8 @@ from flask import Flask, g, has_request_context, request
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # visible ASCII, no spaces
 access_log = logging.getLogger("model_service.access")
+#: The id of the request being answered outside Flask (the worker's direct path, ``ops/direct.py``).
+bound_request_id: ContextVar[str | None] = ContextVar("bound_request_id", default=None)
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is kept.
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -71,8 +74,9 @@ class RequestIdFilter(logging.Filter):
     """Stamp records made while a request runs with that request's id."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id") and has_request_context():
-            request_id = getattr(request, "request_id", None)
+        if not hasattr(record, "request_id"):
+            request_id = getattr(request, "request_id", None) if has_request_context() \
+                else bound_request_id.get()
             if request_id:
                 record.request_id = request_id
         return True
@@ -98,8 +102,24 @@ def configure_logging(level: str | int = "INFO", fmt: str = "json") -> None:
 
 
 def _request_id() -> str:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    return incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
+
+
+def request_id_from(incoming: str | None) -> str:
+    """The client's ``X-Request-ID`` when it is sane, else a fresh id."""
+    return incoming if incoming and _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def log_access(method: str, path: str, route: str | None, model: str | None, status: int,
+               duration_ms: float | None, request_id: str, remote_addr: str | None,
+               **more: object) -> None:
+    """Write the one access line of a request (by Flask's hook, or by the direct path, which
+    adds ``direct: true``)."""
+    access_log.info(
+        "%s %s %s", method, path, status,
+        extra={"event": "request", "request_id": request_id, "method": method, "path": path,
+               "route": route, "model": model, "status": status, "duration_ms": duration_ms,
+               "remote_addr": remote_addr, **more})
 
 
 def init_app(app: Flask) -> None:
@@ -117,18 +137,7 @@ def init_app(app: Flask) -> None:
         started = g.get("request_started")
         duration_ms = round((time.perf_counter() - started) * 1000, 3) if started else None
         view_args = request.view_args or {}
-        access_log.info(
-            "%s %s %s", request.method, request.path, response.status_code,
-            extra={
-                "event": "request",
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.path,
-                "route": request.url_rule.rule if request.url_rule else None,
-                "model": view_args.get("name"),
-                "status": response.status_code,
-                "duration_ms": duration_ms,
-                "remote_addr": request.remote_addr,
-            },
-        )
+        log_access(request.method, request.path,
+                   request.url_rule.rule if request.url_rule else None, view_args.get("name"),
+                   response.status_code, duration_ms, request_id, request.remote_addr)
         return response

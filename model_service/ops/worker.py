@@ -43,6 +43,8 @@ from gunicorn import util
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from ..core.errors import ClientGone, ModelBusy
+from .direct import direct_routes
 from .listener import stop_new_handshakes
 from .security import SECURITY_HEADERS
 
@@ -108,6 +110,13 @@ class GuardedThreadWorker(ThreadWorker):
         self.dispatched = 0
         self.taken = 0
         self.taken_lock = threading.Lock()
+        self.direct = None  # the app's direct path (``ops/direct.py``), once it is loaded
+        self.direct_round: dict = {}  # runner -> connections whose call this round queues
+        self.direct_waiting: dict = {}  # ticket -> connection waiting for its outcome
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        self.direct = direct_routes(self.wsgi)
 
     def init_process(self) -> None:
         # Gunicorn answers what it cannot parse (400, 414, 431...) with an HTML page through
@@ -201,6 +210,8 @@ class GuardedThreadWorker(ThreadWorker):
         (the probes and metrics excepted): a queue nobody bounds only turns overload into
         latency for everyone.
         """
+        if self.direct is not None and self.alive and self._take_direct(conn):
+            return
         if self.dispatched - self.taken >= self.max_pending and not _operations(conn.buffered):
             self._drop(conn, problem_answer(
                 503, "Service Unavailable", f"The server has {self.max_pending} requests "
@@ -248,6 +259,160 @@ class GuardedThreadWorker(ThreadWorker):
         super().murder_pending()
         self.murder_reading()
 
+    # --- The direct path: plain single predictions answered by the loop (``ops/direct.py``) --
+
+    def _take_direct(self, conn: TConn) -> bool:
+        """Take a plain prediction into this round's model calls; False leaves it to a thread."""
+        head = parse_plain_head(conn.buffered, conn.head_end)
+        if head is None:
+            return False
+        method, path, headers = head
+        body = bytes(conn.buffered[conn.head_end:])
+        length = headers.get("content-length", "")
+        if not length.isdigit() or int(length) != len(body) or _UNPLAIN.intersection(headers):
+            return False
+        client = conn.client[0] if isinstance(conn.client, tuple) else None
+        try:
+            call = self.direct.prepare(method, path, headers, body, client)
+        except Exception:  # a bug must never stop the loop: the ordinary path answers
+            self.log.exception("The direct path failed to read a request; Flask answers it")
+            return False
+        if call is None:
+            return False
+        shim = _RequestShim(method, path, headers, conn)
+        self.cfg.pre_request(self, shim)  # e.g. keep-alive balancing (gunicorn_conf.py)
+        self.nr += 1
+        if self.nr >= self.max_requests:
+            if self.alive:
+                self.log.info("Autorestarting worker after current request.")
+                self.alive = False
+        call.keep_alive = not (shim.must_close or not self.alive or not self.cfg.keepalive
+                               or "close" in headers.get("connection", "").lower()
+                               or len(self.keepalived_conns) >= self.max_keepalived)
+        self.reading.remove(conn)
+        # Watched while its call runs: a client that leaves gives its place in the queue up.
+        self.poller.modify(conn.sock, selectors.EVENT_READ, partial(self._on_direct_readable, conn))
+        conn.watched = True
+        conn.direct_call = call
+        del conn.buffered
+        self.direct.begin()
+        self.direct_round.setdefault(call.hosted.runner, []).append(conn)
+        return True
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        if self.direct_waiting:
+            nearest = min(ticket.deadline for ticket in self.direct_waiting)
+            timeout = max(0.0, min(timeout, nearest - time.monotonic()))
+        super().wait_for_and_dispatch_events(timeout)
+        if self.direct_round:
+            self._submit_direct_round()
+        if self.direct_waiting:
+            self._expire_direct()
+
+    def _submit_direct_round(self) -> None:
+        """Queue the round's calls, each model's together, so that one call can serve them."""
+        round_, self.direct_round = self.direct_round, {}
+        for runner, conns in round_.items():
+            tickets = runner.submit_many([conn.direct_call.item for conn in conns],
+                                         self._on_direct_outcome)
+            for conn, ticket in zip(conns, tickets):
+                if isinstance(ticket, ModelBusy):
+                    self._answer_direct(conn, refused=ticket)
+                else:
+                    self.direct_waiting[ticket] = conn
+
+    def _on_direct_outcome(self, ticket) -> None:  # on the runner's thread
+        self.method_queue.defer(self._direct_outcome, ticket)
+
+    def _direct_outcome(self, ticket) -> None:
+        conn = self.direct_waiting.pop(ticket, None)
+        if conn is not None:  # else answered already (timed out, or its client left)
+            self._answer_direct(conn, ticket.outcome, ticket.call)
+
+    def _expire_direct(self) -> None:
+        now = time.monotonic()
+        for ticket, conn in list(self.direct_waiting.items()):
+            if ticket.deadline <= now:
+                error = conn.direct_call.hosted.runner.give_up(ticket)
+                if error is not None:  # else its outcome is in, and on its way here
+                    del self.direct_waiting[ticket]
+                    self._answer_direct(conn, refused=error)
+
+    def _on_direct_readable(self, conn: TConn, client) -> None:
+        """The client sent more (its next request: read after this answer) or left."""
+        try:
+            data = conn.sock.recv(1, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        self.poller.unregister(conn.sock)
+        conn.watched = False
+        if data:
+            return
+        for ticket, waiting in list(self.direct_waiting.items()):
+            if waiting is conn:
+                error = conn.direct_call.hosted.runner.give_up(ticket, gone=True)
+                if error is not None:
+                    del self.direct_waiting[ticket]
+                    self._answer_direct(conn, refused=error)
+                return
+
+    def _answer_direct(self, conn: TConn, outcome=None, call_stats=None, refused=None) -> None:
+        call = conn.direct_call
+        del conn.direct_call
+        try:
+            answer = self.direct.answer(call, outcome, call_stats, refused)
+        except Exception:  # a bug must never stop the loop: this request alone is cut
+            self.log.exception("The direct path failed to answer a request")
+            self._close_direct(conn)
+            return
+        if isinstance(refused, ClientGone):
+            self._close_direct(conn)
+            return
+        try:
+            sent = conn.sock.send(answer)
+        except OSError:
+            self._close_direct(conn)
+            return
+        if sent < len(answer):  # a full socket buffer: a thread waits for the client
+            self.tpool.submit(self._send_rest, conn, answer[sent:], call.keep_alive)
+            return
+        self._after_direct(conn, call.keep_alive)
+
+    def _send_rest(self, conn: TConn, rest: bytes, keep_alive: bool) -> None:
+        try:
+            conn.sock.settimeout(self.body_timeout)
+            conn.sock.sendall(rest)
+            conn.sock.setblocking(False)
+        except OSError:
+            keep_alive = False
+        self.method_queue.defer(self._after_direct, conn, keep_alive)
+
+    def _after_direct(self, conn: TConn, keep_alive: bool) -> None:
+        """Keep the connection for its next request, as gthread does after a thread's answer."""
+        if not keep_alive or not self.alive:
+            self._close_direct(conn)
+            return
+        conn.set_timeout()
+        self.keepalived_conns.append(conn)
+        callback = partial(self.on_client_socket_readable, conn)
+        if conn.watched:
+            self.poller.modify(conn.sock, selectors.EVENT_READ, callback)
+        else:
+            self.poller.register(conn.sock, selectors.EVENT_READ, callback)
+        conn.watched = False
+
+    def _close_direct(self, conn: TConn) -> None:
+        if conn.watched:
+            try:
+                self.poller.unregister(conn.sock)
+            except Exception:  # the poller is closed (the worker is stopping)
+                pass
+            conn.watched = False
+        self.nr_conns -= 1
+        conn.close()
+
     # --- Stopping ------------------------------------------------------------------------
 
     def set_accept_enabled(self, enabled: bool) -> None:
@@ -288,6 +453,45 @@ class GuardedThreadWorker(ThreadWorker):
             if flag is not None:
                 flag.set()
             sys.exit(EXIT_REQUESTS_CUT)
+
+
+class _RequestShim:
+    """What gunicorn's ``pre_request`` hook reads of a request, for one on the direct path."""
+
+    def __init__(self, method: str, path: str, headers: dict, conn: TConn) -> None:
+        self.method, self.path, self.uri = method, path, path
+        self.headers = [(name.upper(), value) for name, value in headers.items()]
+        self.unreader = conn  # one per connection, as gunicorn's
+        self.must_close = False
+
+
+_REQUEST_LINE = re.compile(rb"^([A-Z]+) (/[!-~]*) HTTP/1\.1$")
+_HEADER_NAME = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE = re.compile(rb"^[\t\x20-\x7e\x80-\xff]*$")
+# Requests the direct path leaves to gunicorn's parser and Flask, whatever else they say.
+_UNPLAIN = frozenset({"transfer-encoding", "expect", "upgrade", "http2-settings"})
+
+
+def parse_plain_head(buffered: bytearray, head_end: int) -> tuple[str, str, dict] | None:
+    """Method, path and headers (names lower-cased) of a plainly well-formed HTTP/1.1 head.
+
+    None for anything gunicorn's parser should judge instead (other versions, odd bytes, a
+    header twice, folded lines): the direct path only takes what is unambiguous.
+    """
+    lines = bytes(buffered[:head_end - 4]).split(b"\r\n")
+    match = _REQUEST_LINE.match(lines[0])
+    if match is None:
+        return None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or not _HEADER_NAME.match(name) or not _HEADER_VALUE.match(value):
+            return None
+        key = name.decode("ascii").lower()
+        if key in headers:
+            return None
+        headers[key] = value.strip(b" \t").decode("latin-1")
+    return match.group(1).decode("ascii"), match.group(2).decode("ascii"), headers
 
 
 _OPERATIONS = re.compile(rb"^[A-Z]+ /(healthz|readyz|metrics)[ ?]")

@@ -52,9 +52,10 @@ def test_a_hung_model_never_blocks_other_models_pages_or_probes(hung_server):
                              timeout=5)
         assert iris.json()["species"] == "setosa" and time.monotonic() - started < 1
         statuses = [answer.result().status_code for answer in held]
-    # Its four slots ran (504 after timeout_s); once its calls stalled, the requests still
-    # waiting left the queue and the later ones were refused (503), so they held no thread.
-    assert statuses.count(504) == 4 and statuses.count(503) == 16
+    # Its four slots ran, and the sixteen others waited in its queue (max_queue 64) held by the
+    # worker's event loop, not by threads (the direct path, ops/direct.py): every caller got its
+    # 504 after timeout_s, and the sixteen that never reached a slot were never run.
+    assert statuses.count(504) == 20
     assert len(list(markers.glob("started-*"))) == 4
 
 

@@ -136,12 +136,15 @@ def test_requests_past_the_pending_limit_are_refused_at_once_with_retry_after(tm
             response = requests.post(server.url + path, json=body, timeout=10)
             return response, time.monotonic() - started
 
+        # Batches take a thread each (plain single predictions are answered by the worker's
+        # loop and hold none: test_direct_path.py).
         with ThreadPoolExecutor(8) as pool:
-            held = [pool.submit(post, "/api/models/hanging_model/predict", {"value": v})
+            held = [pool.submit(post, "/api/models/hanging_model/predict_batch", [{"value": v}])
                     for v in (1, 2)]  # both threads, for three seconds
             while len(list(markers.glob("started-*"))) < 2:
                 time.sleep(0.01)
-            waiting = [pool.submit(post, PREDICT, IRIS_ROW) for _ in range(5)]
+            waiting = [pool.submit(post, "/api/models/iris_model/predict_batch", [IRIS_ROW])
+                       for _ in range(5)]
             results = [future.result() for future in waiting]
             (markers / "release").touch()
             assert all(future.result()[0].status_code == 504 for future in held)

@@ -15,13 +15,19 @@ from .codec import field_errors_message
 def error_response(status: int, detail: str, errors: Any = None,
                    headers: dict | None = None) -> Response:
     """Serialise ``{"error": detail}`` (a 422 with field errors becomes a 400 naming them)."""
-    if status == 422:
-        status, detail = 400, field_errors_message(detail, errors, by_row=_by_row(errors))
-    response = current_app.response_class(current_app.json.dumps({"error": detail}),
+    status, body = error_body(status, detail, errors)
+    response = current_app.response_class(current_app.json.dumps(body),
                                           status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def error_body(status: int, detail: str, errors: Any = None) -> tuple[int, dict]:
+    """The status and body of an error in this protocol's shape."""
+    if status == 422:
+        status, detail = 400, field_errors_message(detail, errors, by_row=_by_row(errors))
+    return status, {"error": detail}
 
 
 def _by_row(errors: Any) -> bool:
