@@ -161,7 +161,25 @@ def _use_multiprocess_values(directory: str) -> None:
     """
     os.makedirs(directory, exist_ok=True)
     if not getattr(values.ValueClass, "_multiprocess", False):
-        values.ValueClass = values.get_value_class()
+        values.ValueClass = values.MultiProcessValue(process_identifier=_process_id)
+
+
+# prometheus-client asks for the process id on every update of a shared value, to notice a
+# fork; the answer is kept here and renewed in each forked child instead.
+_pid = os.getpid()
+
+
+def _process_id() -> int:
+    return _pid
+
+
+def _renew_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_pid)
 
 
 def init_app(app: Flask) -> None:
