@@ -53,6 +53,7 @@ BODY_TIMEOUT = 30.0
 BUFFERED_BODY = 1024 * 1024  # bodies up to this size are read by the loop, whatever the pace
 MAX_HEAD = 64 * 1024  # past this, gunicorn's parser answers (431 or 400) from a thread
 READ_SIZE = 65536
+LINGER = 2.0  # seconds a closing connection's late bytes are read and dropped (as gunicorn's)
 EXIT_REQUESTS_CUT = 5  # a worker's exit status when its drain ended with requests unanswered
 
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*\r?$", re.I | re.M)
@@ -113,6 +114,7 @@ class GuardedThreadWorker(ThreadWorker):
         self.direct = None  # the app's direct path (``ops/direct.py``), once it is loaded
         self.direct_round: dict = {}  # runner -> connections whose call this round queues
         self.direct_waiting: dict = {}  # ticket -> connection waiting for its outcome
+        self.closing: list[TConn] = []  # answered with "Connection: close", draining until closed
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -258,6 +260,8 @@ class GuardedThreadWorker(ThreadWorker):
     def murder_pending(self) -> None:  # called by the loop at least once a second
         super().murder_pending()
         self.murder_reading()
+        if self.closing:
+            self.murder_closing()
 
     # --- The direct path: plain single predictions answered by the loop (``ops/direct.py``) --
 
@@ -392,7 +396,7 @@ class GuardedThreadWorker(ThreadWorker):
     def _after_direct(self, conn: TConn, keep_alive: bool) -> None:
         """Keep the connection for its next request, as gthread does after a thread's answer."""
         if not keep_alive or not self.alive:
-            self._close_direct(conn)
+            self._close_direct(conn, graceful=True)
             return
         conn.set_timeout()
         self.keepalived_conns.append(conn)
@@ -403,7 +407,14 @@ class GuardedThreadWorker(ThreadWorker):
             self.poller.register(conn.sock, selectors.EVENT_READ, callback)
         conn.watched = False
 
-    def _close_direct(self, conn: TConn) -> None:
+    def _close_direct(self, conn: TConn, graceful: bool = False) -> None:
+        """Close after an answer; ``graceful``: as RFC 9112 section 9.6 asks, without waiting.
+
+        Closing a socket with unread bytes makes the kernel reset the connection, which can cut
+        the answer just sent. Gunicorn's graceful close waits for the client in the calling
+        thread (up to 2 s); here the write side is shut at once and the loop reads and drops
+        what the client still sends until it closes, or ``LINGER`` seconds have passed.
+        """
         if conn.watched:
             try:
                 self.poller.unregister(conn.sock)
@@ -411,7 +422,42 @@ class GuardedThreadWorker(ThreadWorker):
                 pass
             conn.watched = False
         self.nr_conns -= 1
+        if graceful and self.alive:
+            try:
+                conn.sock.shutdown(socket.SHUT_WR)
+                self.poller.register(conn.sock, selectors.EVENT_READ,
+                                     partial(self._drain_closing, conn))
+            except Exception:
+                conn.close()
+                return
+            conn.close_by = time.monotonic() + LINGER
+            self.closing.append(conn)
+            return
         conn.close()
+
+    def _drain_closing(self, conn: TConn, client) -> None:
+        try:
+            if conn.sock.recv(READ_SIZE):
+                return  # more to drop; the client closes once it has read the answer
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            pass
+        self._closed(conn)
+
+    def _closed(self, conn: TConn) -> None:
+        self.closing.remove(conn)
+        try:
+            self.poller.unregister(conn.sock)
+        except Exception:
+            pass
+        conn.close()
+
+    def murder_closing(self) -> None:
+        """Close the lingering connections whose client has not closed in time."""
+        now = time.monotonic()
+        for conn in [conn for conn in self.closing if conn.close_by <= now]:
+            self._closed(conn)
 
     # --- Stopping ------------------------------------------------------------------------
 
@@ -444,6 +490,8 @@ class GuardedThreadWorker(ThreadWorker):
         finally:
             for conn in list(self.reading):
                 self._drop(conn)
+            for conn in list(self.closing):
+                self._closed(conn)
         # gthread's loop ends its drain at graceful_timeout with connections still open: their
         # requests are cut. Say so in the log, and in the worker's exit status for the master.
         if self.nr_conns > 0:
