@@ -63,8 +63,27 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         shutil.rmtree(_metrics_dir, ignore_errors=True)
 
 
+def on_starting(server):
+    """Share the workers' connection counts, so that new connections go to the least loaded."""
+    from model_service.ops.balance import ConnectionCounts
+
+    server.connection_counts = ConnectionCounts()
+
+
+def pre_fork(server, worker):
+    """Give the worker about to be forked its slot in the shared connection counts."""
+    counts = getattr(server, "connection_counts", None)
+    if counts is not None:
+        taken = {getattr(other, "balance_slot", None) for other in server.WORKERS.values()}
+        worker.balance_slot = counts.claim(taken)
+        worker.connection_counts = counts
+
+
 def child_exit(server, worker):
-    """Drop a dead worker's live gauges from the shared Prometheus metrics."""
+    """Free a dead worker's connection-count slot; drop its live gauges from the metrics."""
+    counts = getattr(server, "connection_counts", None)
+    if counts is not None:
+        counts.release(getattr(worker, "balance_slot", None))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 

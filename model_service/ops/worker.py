@@ -16,6 +16,12 @@ without blocking, under deadlines, and only a complete request reaches a thread:
 - at most ``GUNICORN_MAX_PENDING`` complete requests (default four per thread) wait for a
   thread; the next one is answered 503 with ``Retry-After`` at once, probes and scrapes excepted.
 
+A complete request that is a plain single prediction does not go to a thread at all: the loop
+answers it through the application's direct path (``ops/direct.py``), queuing each turn's
+predictions for a model to its runner together and writing the answers when the runner hands
+the outcomes back. Such a request holds no thread while its model runs, so it is bounded by its
+model's limits (``max_queue``, ``timeout_s``) rather than by ``GUNICORN_MAX_PENDING``.
+
 A client past a deadline gets a 408 problem and the connection is closed. What gunicorn itself
 refuses (a request line over its limit: 414, too many or too large headers: 431, a malformed
 request: 400) is answered in the same problem shape, with the security headers and a request
@@ -44,6 +50,7 @@ from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from ..core.errors import ClientGone, ModelBusy
+from .balance import YIELD_S
 from .direct import direct_routes
 from .listener import stop_new_handshakes
 from .security import SECURITY_HEADERS
@@ -115,6 +122,11 @@ class GuardedThreadWorker(ThreadWorker):
         self.direct_round: dict = {}  # runner -> connections whose call this round queues
         self.direct_waiting: dict = {}  # ticket -> connection waiting for its outcome
         self.closing: list[TConn] = []  # answered with "Connection: close", draining until closed
+        # Set before the fork by gunicorn_conf.pre_fork: the server's shared connection counts.
+        self.connection_counts = getattr(self, "connection_counts", None)
+        self.balance_slot = getattr(self, "balance_slot", None)
+        self.accept_paused_until = 0.0  # leaving new connections to less loaded workers
+        self.yielding_since: float | None = None
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -132,7 +144,20 @@ class GuardedThreadWorker(ThreadWorker):
     # --- New and kept-alive connections: read in the loop --------------------------------
 
     def accept(self, listener) -> bool:
-        """Accept one connection; return whether there was one."""
+        """Accept one connection; return whether there was one.
+
+        A worker holding more connections than its share first leaves the connection to the
+        others for a moment (``ops/balance.py``), and takes it if none has.
+        """
+        counts = self.connection_counts
+        if counts is not None and self.alive and self.balance_slot is not None \
+                and self.yielding_since is None \
+                and counts.crowded(self.balance_slot, self.nr_conns):
+            self.yielding_since = time.monotonic()
+            self.accept_paused_until = self.yielding_since + YIELD_S
+            super().set_accept_enabled(False)
+            return False
+        self.yielding_since = None
         try:
             client_sock, client_addr = listener.accept()
         except OSError as error:
@@ -140,6 +165,8 @@ class GuardedThreadWorker(ThreadWorker):
                 raise
             return False
         self.nr_conns += 1
+        if counts is not None and self.balance_slot is not None:
+            counts.publish(self.balance_slot, self.nr_conns)
         if not self._guarded(client_addr):
             client_sock.setblocking(True)
             self.enqueue_req(TConn(self.cfg, client_sock, client_addr, listener.getsockname()))
@@ -307,6 +334,14 @@ class GuardedThreadWorker(ThreadWorker):
         if self.direct_waiting:
             nearest = min(ticket.deadline for ticket in self.direct_waiting)
             timeout = max(0.0, min(timeout, nearest - time.monotonic()))
+        if self.accept_paused_until:
+            now = time.monotonic()
+            if now >= self.accept_paused_until:
+                self.accept_paused_until = 0.0  # the loop turns accepting back on
+            else:
+                timeout = min(timeout, self.accept_paused_until - now)
+        if self.connection_counts is not None and self.balance_slot is not None:
+            self.connection_counts.publish(self.balance_slot, self.nr_conns)
         super().wait_for_and_dispatch_events(timeout)
         if self.direct_round:
             self._submit_direct_round()
@@ -471,6 +506,8 @@ class GuardedThreadWorker(ThreadWorker):
         and every connection already accepted is served; new handshakes are stopped in the
         kernel first (``ops/listener.py``), so none lands between the last accept and the close.
         """
+        if enabled and self.accept_paused_until > time.monotonic():
+            return  # leaving new connections to less loaded workers for a moment
         if enabled or self.alive or getattr(self, "_listeners_closed", False):
             super().set_accept_enabled(enabled)
             return

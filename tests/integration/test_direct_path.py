@@ -195,3 +195,36 @@ def test_api_keys_hold_on_the_direct_path_lockout_included(tmp_path):
         # Locked out: even the right key waits, on the direct path as on Flask's.
         assert requests.post(served.url + url_path, json=IRIS_ROW, headers=good,
                              timeout=5).status_code == 429
+
+
+def test_connections_opened_together_are_spread_over_the_workers(tmp_path):
+    """Kept-alive connections stay where they were accepted: the workers share the load from
+    the start (ops/balance.py), not only after each connection's hundredth request."""
+    models = write_models_file(tmp_path, [IRIS])
+    env = service_env(MODEL_SERVICE_CONFIG=str(models), WEB_CONCURRENCY="2")
+    body = json.dumps(IRIS_ROW).encode()
+    with GunicornServer(workers=2, args=PRODUCTION_CONFIG, env=env) as served:
+        deadline = time.monotonic() + 10
+        while served.output().count("Booting worker") < 2:  # ready answers with the first
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.3)
+        for trial in range(3):
+            clients = [socket.create_connection(("127.0.0.1", served.port), timeout=5)
+                       for _ in range(16)]
+            for index, client in enumerate(clients):
+                client.sendall(
+                    b"POST /api/models/iris_model/predict HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Type: application/json\r\nX-Request-ID: spread-%d-%d\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (trial, index, len(body), body))
+            for client in clients:
+                assert client.recv(65536).startswith(b"HTTP/1.1 200 ")
+            time.sleep(0.2)
+            pids = [line["pid"] for index in range(16)
+                    for line in _access_lines(served, f"spread-{trial}-{index}")]
+            per_worker = sorted(pids.count(pid) for pid in set(pids))
+            assert len(pids) == 16 and len(per_worker) == 2, per_worker
+            assert per_worker[1] - per_worker[0] <= 4, per_worker
+            for client in clients:
+                client.close()
+            time.sleep(0.3)
