@@ -228,3 +228,39 @@ def test_connections_opened_together_are_spread_over_the_workers(tmp_path):
             for client in clients:
                 client.close()
             time.sleep(0.3)
+
+
+def test_tritonclient_gets_503_over_the_queue_and_504_past_the_timeout(server):
+    """The published V2 client sees the limits' refusals in V2's shape (1 slot, queue of 1)."""
+    import numpy as np
+    import tritonclient.http as triton
+    from tritonclient.utils import InferenceServerException
+
+    def infer(value: int) -> tuple[int, str, float]:
+        client = triton.InferenceServerClient(server.url.removeprefix("http://"),
+                                              network_timeout=10)
+        tensor = triton.InferInput("value", [1], "INT64")
+        tensor.set_data_from_numpy(np.array([value]))
+        started = time.monotonic()
+        try:
+            client.infer("hanging_model", [tensor])
+            return 200, "", time.monotonic() - started
+        except InferenceServerException as error:
+            return int(error.status()), error.message(), time.monotonic() - started
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(3) as pool:
+        answers = [pool.submit(infer, 30)]
+        time.sleep(0.3)  # running, or waiting behind an earlier hung call: either holds a place
+        answers.append(pool.submit(infer, 31))
+        time.sleep(0.3)
+        answers.append(pool.submit(infer, 32))
+        outcomes = [answer.result() for answer in answers]
+    statuses = [status for status, _, _ in outcomes]
+    assert statuses[2] == 503 and set(statuses) <= {503, 504} and 504 in statuses, outcomes
+    for status, message, seconds in outcomes:
+        if status == 503:
+            assert "Model 'hanging_model' is busy" in message and seconds < 0.5
+        else:
+            assert "did not answer within its limit of 1 s" in message and 0.9 < seconds < 3

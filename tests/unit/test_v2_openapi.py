@@ -66,7 +66,8 @@ def test_every_v2_error_response_is_a_v2_error_not_a_problem(document):
 
 def test_generic_v2_infer_documents_every_status_and_both_encodings(document):
     operation = document["paths"]["/v2/models/{name}/infer"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "404", "413", "415", "500", "503"}
+    assert set(operation["responses"]) == {"200", "400", "404", "413", "415", "500", "503",
+                                          "504"}
     assert set(operation["requestBody"]["content"]) == {"application/json",
                                                         "application/octet-stream"}
     answer = resolve(document, operation["responses"]["200"])

@@ -232,7 +232,8 @@ def infer(name: str, version: str | None = None):
         "413": V2TooLarge
         "415": V2UnsupportedMediaType
         "500": V2ModelFailure
-        "503": V2NotReady
+        "503": V2Busy
+        "504": V2ModelTimeout
     """
     hosted = _hosted(name, version)
     header_length = request.headers.get(HEADER)
@@ -283,7 +284,8 @@ def model_version_infer(name: str, version: str):
         "413": V2TooLarge
         "415": V2UnsupportedMediaType
         "500": V2ModelFailure
-        "503": V2NotReady
+        "503": V2Busy
+        "504": V2ModelTimeout
     """
     return infer(name, version)
 

@@ -146,6 +146,13 @@ ERRORS = {
                        "logged."),
     "V2NotReady": (503, "The model failed to load and cannot serve.",
                    "Model 'iris_model' is not ready: cannot load artifact."),
+    "V2Busy": (503, "The model failed to load, or every slot of it is taken and its queue is "
+               "full (retry after the seconds of the Retry-After header).",
+               "Model 'iris_model' is busy: 4 calls running and 64 requests waiting, its "
+               "limit. Retry in 1 s."),
+    "V2ModelTimeout": (504, "The model did not answer within its time limit (timeout_s).",
+                       "Model 'iris_model' did not answer within its limit of 30 s (its call "
+                       "did not finish)."),
 }
 
 
@@ -246,7 +253,8 @@ def _add_model(spec: APISpec, hosted: HostedModel, mapping: TensorMapping,
         "responses": {
             "200": _ref("responses", "V2InferenceResult"),
             **{str(status): _ref("responses", name)
-               for name, (status, _, _) in ERRORS.items() if status not in (404, 503)},
+               for name, (status, _, _) in ERRORS.items()
+               if name not in ("V2NotFound", "V2NotReady")},  # a ready model, by its name
         },
     }})
 
