@@ -121,7 +121,8 @@ class GuardedThreadWorker(ThreadWorker):
         self.direct = None  # the app's direct path (``ops/direct.py``), once it is loaded
         self.direct_round: dict = {}  # runner -> connections whose call this round queues
         self.direct_waiting: dict = {}  # ticket -> connection waiting for its outcome
-        self.closing: list[TConn] = []  # answered with "Connection: close", draining until closed
+        # Answered with "Connection: close", reading until the client closes: conn -> deadline.
+        self.closing: dict[TConn, float] = {}
         # Set before the fork by gunicorn_conf.pre_fork: the server's shared connection counts.
         self.connection_counts = getattr(self, "connection_counts", None)
         self.balance_slot = getattr(self, "balance_slot", None)
@@ -342,11 +343,43 @@ class GuardedThreadWorker(ThreadWorker):
                 timeout = min(timeout, self.accept_paused_until - now)
         if self.connection_counts is not None and self.balance_slot is not None:
             self.connection_counts.publish(self.balance_slot, self.nr_conns)
-        super().wait_for_and_dispatch_events(timeout)
+        self._dispatch_events(timeout)
         if self.direct_round:
             self._submit_direct_round()
         if self.direct_waiting:
             self._expire_direct()
+
+    def _dispatch_events(self, timeout: float) -> None:
+        """gthread's dispatch, where a callback that fails costs its connection, not the worker.
+
+        One turn's events are gathered before any callback runs, so a callback may find its
+        connection already answered or closed by an earlier one (each callback checks); should
+        one still raise, the error is logged and that socket dropped, and the loop goes on.
+        """
+        try:
+            events = self.poller.select(timeout)
+        except OSError as error:
+            if error.errno != errno.EINTR:
+                raise
+            return
+        for key, _ in events:
+            try:
+                key.data(key.fileobj)
+            except Exception:
+                self.log.exception("A connection's event failed; the connection is dropped")
+                self._discard(key.fileobj)
+
+    def _discard(self, fileobj) -> None:
+        if fileobj in self.sockets or fileobj == self.method_queue.fileno():
+            return  # the listener or the loop's own queue: never closed here
+        try:
+            self.poller.unregister(fileobj)
+        except Exception:
+            pass
+        try:
+            fileobj.close()
+        except Exception:
+            pass
 
     def _submit_direct_round(self) -> None:
         """Queue the round's calls, each model's together, so that one call can serve them."""
@@ -379,6 +412,8 @@ class GuardedThreadWorker(ThreadWorker):
 
     def _on_direct_readable(self, conn: TConn, client) -> None:
         """The client sent more (its next request: read after this answer) or left."""
+        if not conn.watched or not hasattr(conn, "direct_call"):
+            return  # an event of this turn, for a connection answered earlier in it
         try:
             data = conn.sock.recv(1, socket.MSG_PEEK)
         except (BlockingIOError, InterruptedError):
@@ -465,12 +500,13 @@ class GuardedThreadWorker(ThreadWorker):
             except Exception:
                 conn.close()
                 return
-            conn.close_by = time.monotonic() + LINGER
-            self.closing.append(conn)
+            self.closing[conn] = time.monotonic() + LINGER
             return
         conn.close()
 
     def _drain_closing(self, conn: TConn, client) -> None:
+        if conn not in self.closing:
+            return  # closed earlier in this turn
         try:
             if conn.sock.recv(READ_SIZE):
                 return  # more to drop; the client closes once it has read the answer
@@ -481,7 +517,7 @@ class GuardedThreadWorker(ThreadWorker):
         self._closed(conn)
 
     def _closed(self, conn: TConn) -> None:
-        self.closing.remove(conn)
+        del self.closing[conn]
         try:
             self.poller.unregister(conn.sock)
         except Exception:
@@ -491,7 +527,7 @@ class GuardedThreadWorker(ThreadWorker):
     def murder_closing(self) -> None:
         """Close the lingering connections whose client has not closed in time."""
         now = time.monotonic()
-        for conn in [conn for conn in self.closing if conn.close_by <= now]:
+        for conn in [conn for conn, deadline in self.closing.items() if deadline <= now]:
             self._closed(conn)
 
     # --- Stopping ------------------------------------------------------------------------

@@ -264,3 +264,33 @@ def test_tritonclient_gets_503_over_the_queue_and_504_past_the_timeout(server):
             assert "Model 'hanging_model' is busy" in message and seconds < 0.5
         else:
             assert "did not answer within its limit of 1 s" in message and 0.9 < seconds < 3
+
+
+def test_clients_that_leave_at_any_moment_never_take_a_worker_down(tmp_path):
+    """Answers, departures and closes of one turn of the loop in every order: no worker dies."""
+    models = write_models_file(tmp_path, [IRIS])
+    env = service_env(MODEL_SERVICE_CONFIG=str(models), WEB_CONCURRENCY="1")
+    body = json.dumps(IRIS_ROW).encode()
+    request = (b"POST /api/models/iris_model/predict HTTP/1.1\r\nHost: x\r\n"
+               b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+               % (len(body), body))
+
+    def hit_and_leave(index: int) -> None:
+        with socket.create_connection(("127.0.0.1", served.port), timeout=5) as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                              if index % 2 else b"\x00" * 8)  # half reset, half close
+            client.sendall(request * (1 + index % 3))  # one, two or three requests
+            time.sleep((index % 7) * 0.0003)  # gone before, while or after its answer is made
+            if index % 5 == 0:
+                client.recv(100)
+
+    with GunicornServer(workers=1, args=PRODUCTION_CONFIG, env=env) as served:
+        with ThreadPoolExecutor(32) as pool:
+            for _ in range(4):
+                list(pool.map(hit_and_leave, range(500)))
+        answer = requests.post(f"{served.url}/api/models/iris_model/predict", json=IRIS_ROW,
+                               timeout=5)
+        output = served.output()
+    assert answer.status_code == 200
+    assert "Exception in worker process" not in output and output.count("Booting worker") == 1
+    assert "event failed" not in output  # nothing even reached the loop's safety net
