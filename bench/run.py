@@ -43,7 +43,7 @@ HOST = "127.0.0.1"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 DURATION = int(os.environ.get("BENCH_DURATION", 3 if QUICK else 8))
 WORKERS = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2))
-ROUNDS = 1 if QUICK else 2
+ROUNDS = 1 if QUICK else 3  # the median of three is robust to one noisy run
 CONNECTIONS = (1, 16, 64)
 BATCH_SIZES = (10, 1_000, 10_000)
 MEMORY_WORKERS = (1, 2, 4)
@@ -398,8 +398,10 @@ def batches(models: Path) -> dict:
         for rows, clients in [(size, WORKERS) for size in BATCH_SIZES] + [(BATCH_SIZES[-1], 1)]:
             key = f"{rows}" if clients == WORKERS else f"{rows}, 1 client"
             for kind in ("baseline", "service"):
-                results[kind][key] = batch_rows_per_second(
-                    servers[kind].url, paths[kind], rows, seconds, clients)
+                # The median of three shorter runs: one noisy moment does not decide the figure.
+                results[kind][key] = statistics.median(
+                    batch_rows_per_second(servers[kind].url, paths[kind], rows, seconds / 2,
+                                          clients) for _ in range(3))
             log(f"  batch {key:>16}: service {results['service'][key]:.0f} rows/s, "
                 f"baseline {results['baseline'][key]:.0f} rows/s")
     return results

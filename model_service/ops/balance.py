@@ -11,7 +11,8 @@ as the race allows.
 
 Each worker publishes how many connections it holds in an array shared by the whole server (a
 slot per worker, handed out by the master before it forks: ``gunicorn_conf.pre_fork``). A worker
-holding more than the least loaded one plus ``SLACK`` leaves a waiting connection to the others
+holding more than the least loaded one (plus ``SLACK``: none, so that even two clients of long
+batch requests land on two workers) leaves a waiting connection to the others
 for ``YIELD_S``; if nobody has taken it by then, it accepts it itself, so a stuck or busy peer
 never strands a client.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import multiprocessing
 
 SLOTS = 256  # more than any worker count this service runs with
-SLACK = 1
+SLACK = 0
 YIELD_S = 0.002
 _FREE = -1
 
