@@ -123,10 +123,15 @@ def get_api_keys(app: Flask) -> ApiKeys:
 
 def presented_key() -> str | None:
     """The key sent with the request, from ``Authorization: Bearer`` or ``X-API-Key``."""
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return key_from(request.headers.get("Authorization", ""), request.headers.get("X-API-Key"))
+
+
+def key_from(authorization: str, api_key: str | None) -> str | None:
+    """The key of a request with these two headers' values (Bearer first), or None."""
+    scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()
-    return request.headers.get("X-API-Key") or None
+    return api_key or None
 
 
 def allow_anonymous(app: Flask, paths) -> None:

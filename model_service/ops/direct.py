@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 import orjson
 from flask import Flask
+from werkzeug.http import HTTP_STATUS_CODES
 
 from ..core import pipeline
 from ..core.errors import ClientGone, ModelServiceError
@@ -62,8 +63,6 @@ _V2 = re.compile(r"^/v2/models/([^/]+)(?:/versions/([^/]+))?/infer$")
 _PLAIN_PATH = re.compile(r"^[A-Za-z0-9/_.~-]+$")  # nothing to decode, no query string
 _ANY_ACCEPT = frozenset({"", "*/*", "application/json", "application/*"})
 _FIXED_HEADERS = "".join(f"{name}: {value}\r\n" for name, value in SECURITY_HEADERS)
-_REASONS = {200: "OK", 400: "BAD REQUEST", 422: "UNPROCESSABLE ENTITY",
-            500: "INTERNAL SERVER ERROR", 503: "SERVICE UNAVAILABLE", 504: "GATEWAY TIMEOUT"}
 
 
 @dataclass
@@ -133,9 +132,7 @@ class DirectRoutes:
         would be refused, or counted as a wrong attempt, goes to Flask, which does both."""
         if not self.keys.enabled:
             return True
-        scheme, _, credentials = headers.get("authorization", "").partition(" ")
-        key = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() \
-            else headers.get("x-api-key") or None
+        key = auth.key_from(headers.get("authorization", ""), headers.get("x-api-key"))
         return key is not None and self.attempts.retry_after(remote_addr or "-") is None \
             and self.keys.matches(key)
 
@@ -218,7 +215,7 @@ class DirectRoutes:
 
     def _http(self, call: DirectCall, status: int, body: bytes, content_type: str,
               extra_headers: str) -> bytes:
-        head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'ERROR')}\r\n"
+        head = (f"HTTP/1.1 {status} {HTTP_STATUS_CODES.get(status, 'Unknown').upper()}\r\n"
                 f"Server: gunicorn\r\nDate: {self._now()}\r\n"
                 f"Connection: {'keep-alive' if call.keep_alive else 'close'}\r\n"
                 f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
