@@ -235,31 +235,29 @@ class ModelRunner:
         Raises ``ModelBusy`` when the queue is full and ``ModelTimeout`` after ``timeout_s``;
         ``gone()``, when given, is asked while waiting whether the caller has left.
         """
-        room = _room.capacity is not None
-        if room:
-            self._enter_room()
-        try:
-            ticket = self._submit(item, True)
-            self._wait(ticket, gone)
-        finally:
-            if room:
-                self._leave_room()
+        ticket = self._submit_and_wait(item, True, gone)
         return ticket.outcome, ticket.call
 
     def call(self, function: Callable[[], Any], gone: Callable[[], bool] | None = None) -> Any:
         """Run ``function()`` alone as one call within the limits; return or raise what it does."""
+        ticket = self._submit_and_wait(function, False, gone)
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.outcome
+
+    def _submit_and_wait(self, work: Any, joinable: bool,
+                         gone: Callable[[], bool] | None) -> _Ticket:
+        """Queue ``work`` and wait for its outcome, inside the process's caller room if set."""
         room = _room.capacity is not None
         if room:
             self._enter_room()
         try:
-            ticket = self._submit(function, False)
+            ticket = self._submit(work, joinable)
             self._wait(ticket, gone)
         finally:
             if room:
                 self._leave_room()
-        if ticket.error is not None:
-            raise ticket.error
-        return ticket.outcome
+        return ticket
 
     def _enter_room(self) -> None:
         with self._lock:
