@@ -619,6 +619,20 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "-"
 
 
+def _load_rows(c: int, a: dict, b: dict) -> list[str]:
+    """Requests/s, p50 / p99 and server CPU per request of two load runs at ``c`` connections,
+    side by side with the ratio a / b."""
+    return [
+        f"{f'  {c} conn  req/s':<30}{a['rps']:>22.0f}{b['rps']:>22.0f}"
+        f"{ratio(a['rps'], b['rps']):>9}",
+        f"{f'  {c} conn  p50 / p99 ms':<30}{a['p50_ms']:>11.2f} /{a['p99_ms']:>8.2f}"
+        f"{b['p50_ms']:>12.2f} /{b['p99_ms']:>8.2f}{ratio(a['p99_ms'], b['p99_ms']):>9}",
+        f"{f'  {c} conn  server CPU us/req':<30}{a['cpu_us_per_request']:>22.0f}"
+        f"{b['cpu_us_per_request']:>22.0f}"
+        f"{ratio(a['cpu_us_per_request'], b['cpu_us_per_request']):>9}",
+    ]
+
+
 def table(results: dict) -> str:
     single, batch = results["single"], results["batch"]
     lines = [
@@ -629,15 +643,7 @@ def table(results: dict) -> str:
     ]
     for c in CONNECTIONS:
         s, b = single["service"][c], single["baseline"][c]
-        lines.append(f"{f'  {c} conn  req/s':<30}{s['rps']:>22.0f}{b['rps']:>22.0f}"
-                     f"{ratio(s['rps'], b['rps']):>9}")
-        lines.append(f"{f'  {c} conn  p50 / p99 ms':<30}"
-                     f"{s['p50_ms']:>11.2f} /{s['p99_ms']:>8.2f}"
-                     f"{b['p50_ms']:>12.2f} /{b['p99_ms']:>8.2f}"
-                     f"{ratio(s['p99_ms'], b['p99_ms']):>9}")
-        lines.append(f"{f'  {c} conn  server CPU us/req':<30}{s['cpu_us_per_request']:>22.0f}"
-                     f"{b['cpu_us_per_request']:>22.0f}"
-                     f"{ratio(s['cpu_us_per_request'], b['cpu_us_per_request']):>9}")
+        lines += _load_rows(c, s, b)
         lines.append(f"{f'  {c} conn  requests per model call':<30}"
                      f"{s['items_per_model_call']:>22.2f}{1:>22.2f}")
         failed = s["non_2xx"] + s["socket_errors"] + b["non_2xx"] + b["socket_errors"]
@@ -648,15 +654,7 @@ def table(results: dict) -> str:
                  f"{'ratio':>9}")
     for c in CONNECTIONS:
         v, s = single["v2"][c], single["service"][c]
-        lines.append(f"{f'  {c} conn  req/s':<30}{v['rps']:>22.0f}{s['rps']:>22.0f}"
-                     f"{ratio(v['rps'], s['rps']):>9}")
-        lines.append(f"{f'  {c} conn  p50 / p99 ms':<30}"
-                     f"{v['p50_ms']:>11.2f} /{v['p99_ms']:>8.2f}"
-                     f"{s['p50_ms']:>12.2f} /{s['p99_ms']:>8.2f}"
-                     f"{ratio(v['p99_ms'], s['p99_ms']):>9}")
-        lines.append(f"{f'  {c} conn  server CPU us/req':<30}{v['cpu_us_per_request']:>22.0f}"
-                     f"{s['cpu_us_per_request']:>22.0f}"
-                     f"{ratio(v['cpu_us_per_request'], s['cpu_us_per_request']):>9}")
+        lines += _load_rows(c, v, s)
         if v["non_2xx"] + v["socket_errors"]:
             lines.append(f"  ! failures: V2 {v['non_2xx']}+{v['socket_errors']}")
     lines.append(f"{f'predict_batch rows/s ({WORKERS} clients)':<30}")
