@@ -166,10 +166,10 @@ def test_a_model_computing_in_python_past_its_timeout_still_gets_its_caller_a_50
 
 
 def test_metrics_count_refused_and_timed_out_predictions(hanging):
-    url, _, _ = hanging(timeout_s=0.3, max_concurrency=1, max_queue=0)
+    url, markers, _ = hanging(timeout_s=0.3, max_concurrency=1, max_queue=0)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(_post, url, 1)
-        time.sleep(0.1)
+        _wait_for(lambda: (markers / "started-1").exists(), "the first call to start")
         assert _post(url, 2).status_code == 503
         assert first.result().status_code == 504
     text = requests.get(f"{url}/metrics", timeout=10).text
