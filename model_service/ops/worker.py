@@ -393,13 +393,15 @@ class GuardedThreadWorker(ThreadWorker):
                 else:
                     self.direct_waiting[ticket] = conn
 
-    def _on_direct_outcome(self, ticket) -> None:  # on the runner's thread
-        self.method_queue.defer(self._direct_outcome, ticket)
+    def _on_direct_outcome(self, tickets) -> None:  # on the runner's thread, once per call
+        self.method_queue.defer(self._direct_outcomes, tickets)
 
-    def _direct_outcome(self, ticket) -> None:
-        conn = self.direct_waiting.pop(ticket, None)
-        if conn is not None:  # else answered already (timed out, or its client left)
-            self._answer_direct(conn, ticket.outcome, ticket.call)
+    def _direct_outcomes(self, tickets) -> None:
+        """Answer one call's requests together (see ``ModelRunner.submit_many``)."""
+        for ticket in tickets:
+            conn = self.direct_waiting.pop(ticket, None)
+            if conn is not None:  # else answered already (timed out, or its client left)
+                self._answer_direct(conn, ticket.outcome, ticket.call)
 
     def _expire_direct(self) -> None:
         now = time.monotonic()

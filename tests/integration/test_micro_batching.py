@@ -206,6 +206,32 @@ def test_many_threads_each_get_their_own_answer():
     assert runner.items == 2000 and runner.calls < 2000 and runner.pending() == 0
 
 
+def test_submit_many_notifies_once_per_call_with_all_of_its_tickets():
+    gate, entered = threading.Event(), threading.Event()
+
+    def run_items(items):
+        entered.set()
+        gate.wait(10)
+        return [item * 2 for item in items]
+
+    runner = _runner(run_items)
+    notified: list[list] = []
+    done = threading.Event()
+
+    def notify(tickets):
+        notified.append([ticket.outcome for ticket in tickets])
+        if sum(map(len, notified)) == 6:
+            done.set()
+
+    first = runner.submit_many([1], notify)
+    assert entered.wait(10)  # the first call runs: the next five queue behind it
+    rest = runner.submit_many([2, 3, 4, 5, 6], notify)
+    gate.set()
+    assert done.wait(10)
+    assert notified == [[2], [4, 6, 8, 10, 12]]
+    assert [ticket.call[0] for ticket in first + rest if ticket.call] == [1, 5]
+
+
 def test_metrics_count_every_request_and_time_each_shared_call(gated):
     url, hosted = gated()
     _hold_then_release(url, hosted, 1, [2, 3, 4, 5, 6, 8, 9])
