@@ -38,6 +38,7 @@ import base64
 import binascii
 import math
 import struct
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,9 @@ INTEGER_RANGES = {
 }
 # The largest finite magnitude of each float type; a larger value would round to infinity there.
 FLOAT_LIMITS = {"FP16": 65504.0, "FP32": 3.4028234663852886e38, "FP64": math.inf}
+# The largest finite magnitude of each: ``abs(value) <= it`` is false for NaN, the infinities
+# and values out of range alike, so a valid element costs one comparison.
+_FLOAT_LARGEST = {**FLOAT_LIMITS, "FP64": sys.float_info.max}
 DATATYPES = (*INTEGER_RANGES, *FLOAT_LIMITS, "BOOL", "BYTES")
 # Fixed-size datatypes as laid out by the binary tensor extension: little-endian, what numpy's
 # tobytes() writes on the platforms tritonclient runs on. BOOL is one byte, 0 or 1.
@@ -303,8 +307,13 @@ class TensorMapping:
                 raise CodecError(f"Input {position} must be an object with a string 'name'.")
             if name in columns:
                 raise CodecError(f"Input '{name}' is given twice.")
-            spec = self._input_spec(name)
-            count = self._rows_of(name, tensor.get("shape"), max_rows)
+            spec = self.inputs.get(name) or self._input_spec(name)
+            shape = tensor.get("shape")
+            if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and (
+                    0 <= shape[0] <= max_rows):  # the usual [N], inline: two calls less per input
+                count = shape[0]
+            else:
+                count = self._rows_of(name, shape, max_rows)
             if rows_count is None:
                 rows_count, first = count, name
             elif count != rows_count:
@@ -334,7 +343,7 @@ class TensorMapping:
                 values = tensor.get("data", _MISSING)
                 if type(values) is not list or len(values) != count or (
                         count and type(values[0]) is list):
-                    values = _flatten(name, values, tensor["shape"])
+                    values = _flatten(name, values, shape)
             columns[name] = _convert(spec, datatype, values, input_parameters.get("content_type"),
                                      name)
         if tail is not None and offset != len(tail):
@@ -361,9 +370,6 @@ class TensorMapping:
     @staticmethod
     def _rows_of(name: str, shape: Any, max_rows: int) -> int:
         """Check an input's shape and return its batch size, before touching its data."""
-        if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and (
-                0 <= shape[0] <= max_rows):  # the usual [N] skips the general checks
-            return shape[0]
         if (not isinstance(shape, list) or not shape or len(shape) > MAX_DIMENSIONS
                 or any(type(d) is not int or d < 0 for d in shape)):
             raise CodecError(f"Input '{name}' needs a 'shape': a list of 1 to {MAX_DIMENSIONS} "
@@ -414,20 +420,25 @@ class TensorMapping:
         single = results[0] if len(results) == 1 else None  # the usual request: one row
         for name in request.outputs:
             spec = self.outputs[name]
-            if single is not None:
+            if single is not None:  # spelled out: no comprehension for one value
                 value = spec.value(single)
-                if value is _MISSING and not request.requested:
-                    continue
-                values = [value]
+                if value is _MISSING:
+                    if not request.requested:
+                        continue
+                    data = [None]
+                elif spec.kind == "json":
+                    data = [None if value is None else orjson.dumps(value).decode()]
+                else:
+                    data = [value]
             else:
                 values = [spec.value(row) for row in results]
                 if not request.requested and values and all(v is _MISSING for v in values):
                     continue
-            if spec.kind == "json":
-                data = [None if v is _MISSING or v is None else orjson.dumps(v).decode()
-                        for v in values]
-            else:
-                data = [None if v is _MISSING else v for v in values]
+                if spec.kind == "json":
+                    data = [None if v is _MISSING or v is None else orjson.dumps(v).decode()
+                            for v in values]
+                else:
+                    data = [None if v is _MISSING else v for v in values]
             tensor = {"name": name, "datatype": spec.datatype, "shape": shape, "data": data}
             if spec.content_type:
                 tensor["parameters"] = {"content_type": spec.content_type}
@@ -536,6 +547,14 @@ def _convert(spec: TensorSpec, datatype: str, values: list, content_type: Any, n
     if content_type not in _PLAIN_INPUT_CONTENT_TYPES:
         raise CodecError(f"Input '{name}' has content_type {content_type!r}, which a "
                          f"{datatype} tensor cannot have.")
+    largest = _FLOAT_LARGEST.get(datatype)
+    if largest is not None:  # the usual case, floats finite and in range, kept as they came
+        if len(values) == 1:
+            value = values[0]
+            if type(value) is float and abs(value) <= largest:
+                return values
+        elif all(type(value) is float and abs(value) <= largest for value in values):
+            return values
     nullable = spec.nullable
     if datatype == "BOOL":
         return [_boolean(name, index, value, nullable) for index, value in enumerate(values)]
