@@ -355,6 +355,11 @@ def _with(column_name, **changes):
     (_with("petal_width", datatype="FP32", data=[0.2, 1e39]), "outside FP32's range"),
     (_with("petal_width", data=[0.2, math.nan]), "element 1 is nan: not finite"),
     (_with("petal_width", data=[0.2, -math.inf]), "element 1 is -inf: not finite"),
+    # One row: the single-element check (``_convert``'s usual case) refuses the same values.
+    ({"inputs": [column("sepal_length", "FP64", [math.nan])]}, "element 0 is nan: not finite"),
+    ({"inputs": [column("sepal_length", "FP64", [math.inf])]}, "element 0 is inf: not finite"),
+    ({"inputs": [column("sepal_length", "FP32", [1e39])]}, "outside FP32's range"),
+    ({"inputs": [column("sepal_length", "FP16", [-70000.0])]}, "outside FP16's range"),
     (_with("petal_width", datatype="INT8", data=[1, 300]),
      "Input 'petal_width' element 1 is 300, outside INT8's range -128 to 127"),
     (_with("petal_width", datatype="UINT32", data=[1, -1]), "outside UINT32's range 0 to"),
