@@ -523,6 +523,10 @@ class ModelRunner:
 
     # --- State ----------------------------------------------------------------------------
 
+    def idle(self) -> bool:
+        """Whether no call runs and nobody waits (read without the lock: a hint)."""
+        return not self._active and not self._queue
+
     def pending(self) -> int:
         """How many callers wait in the queue for a call."""
         with self._lock:

@@ -53,6 +53,7 @@ from ..core.errors import ClientGone, ModelBusy
 from .balance import YIELD_S
 from .direct import direct_routes
 from .listener import stop_new_handshakes
+from .returning import ReturningClients
 from .security import SECURITY_HEADERS
 
 HEADER_TIMEOUT = 10.0
@@ -121,6 +122,8 @@ class GuardedThreadWorker(ThreadWorker):
         self.direct = None  # the app's direct path (``ops/direct.py``), once it is loaded
         self.direct_round: dict = {}  # runner -> connections whose call this round queues
         self.direct_waiting: dict = {}  # ticket -> connection waiting for its outcome
+        self.returning = ReturningClients()  # answered lately: a round may wait for them
+        self.round_held_until = 0.0
         # Answered with "Connection: close", reading until the client closes: conn -> deadline.
         self.closing: dict[TConn, float] = {}
         # Set before the fork by gunicorn_conf.pre_fork: the server's shared connection counts.
@@ -185,7 +188,9 @@ class GuardedThreadWorker(ThreadWorker):
             super().on_client_socket_readable(conn, client)
             return
         self.keepalived_conns.remove(conn)
-        self._start_reading(conn, time.monotonic() + self.header_timeout)
+        now = time.monotonic()
+        self.returning.came_back(conn, now)
+        self._start_reading(conn, now + self.header_timeout)
         self.poller.modify(client, selectors.EVENT_READ, partial(self._on_readable, conn))
         self._on_readable(conn, client)
 
@@ -341,10 +346,12 @@ class GuardedThreadWorker(ThreadWorker):
                 self.accept_paused_until = 0.0  # the loop turns accepting back on
             else:
                 timeout = min(timeout, self.accept_paused_until - now)
+        if self.round_held_until:
+            timeout = max(0.0, min(timeout, self.round_held_until - time.monotonic()))
         if self.connection_counts is not None and self.balance_slot is not None:
             self.connection_counts.publish(self.balance_slot, self.nr_conns)
         self._dispatch_events(timeout)
-        if self.direct_round:
+        if self.direct_round and not self._hold_round():
             self._submit_direct_round()
         if self.direct_waiting:
             self._expire_direct()
@@ -380,6 +387,21 @@ class GuardedThreadWorker(ThreadWorker):
             fileobj.close()
         except Exception:
             pass
+
+    def _hold_round(self) -> bool:
+        """Whether to keep this round's predictions a moment for the clients on their way back
+        (``ops/returning.py``): only when the round would start a call on an idle runner."""
+        now = time.monotonic()
+        if self.round_held_until:
+            if now < self.round_held_until and self.returning.expected(now):
+                return True
+            self.round_held_until = 0.0
+            return False
+        if not self.alive or not all(runner.idle() for runner in self.direct_round) \
+                or not self.returning.expected(now):
+            return False
+        self.round_held_until = now + self.returning.window()
+        return True
 
     def _submit_direct_round(self) -> None:
         """Queue the round's calls, each model's together, so that one call can serve them."""
@@ -472,6 +494,7 @@ class GuardedThreadWorker(ThreadWorker):
             return
         conn.set_timeout()
         self.keepalived_conns.append(conn)
+        self.returning.answered(conn, time.monotonic())
         callback = partial(self.on_client_socket_readable, conn)
         if conn.watched:
             self.poller.modify(conn.sock, selectors.EVENT_READ, callback)
