@@ -676,6 +676,12 @@ def _load_rows(c: int, a: dict, b: dict) -> list[str]:
     ]
 
 
+def _spread(figures: dict) -> float:
+    """The fastest round's requests/s over the slowest's."""
+    rates = [run["rps"] for run in figures.get("runs", [figures])]
+    return max(rates) / min(rates) if min(rates) else float("inf")
+
+
 def table(results: dict) -> str:
     single, batch = results["single"], results["batch"]
     lines = [
@@ -754,10 +760,11 @@ def table(results: dict) -> str:
                     service[1]["p50_ms"] <= 1.1 * baseline[1]["p50_ms"],
                     ratio(service[1]["p50_ms"], baseline[1]["p50_ms"])))
     for c in CONNECTIONS:
-        rates = [run["rps"] for run in service[c].get("runs", [service[c]])]
-        spread = max(rates) / min(rates) if min(rates) else float("inf")
+        # The hand-written endpoint's rounds, run beside each of ours, show how much of a
+        # spread is the machine's own: a shared host's speed moves within a run.
+        spread, machine = _spread(service[c]), _spread(baseline[c])
         targets.append((f"{c} conn rounds within 15% of each other", spread <= 1.15,
-                        f"{spread:.2f}x"))
+                        f"{spread:.2f}x (hand-written {machine:.2f}x)"))
     targets += [
         ("batch of 10000 >= 300000 rows/s", batch["service"]["10000"] >= 300_000,
          f"{batch['service']['10000']:.0f}"),
