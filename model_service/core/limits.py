@@ -298,8 +298,8 @@ class ModelRunner:
         ``predict`` returns them); nothing waits. Once per call, not per ticket: the caller is
         woken once and answers the call's requests together, so their clients' next requests
         come back together and make the next call as large (a wake-up per ticket spread the
-        answers over as many interpreter hand-offs, and in about one 5 s run in six at 16
-        connections the calls shrank to 1.7 items at 1.7x the CPU per request).
+        answers over as many interpreter hand-offs, and in two 5 s runs of 14 at 16 connections
+        the calls shrank to 1.7 and 1.9 items at 1.6-1.8x the CPU per request).
         The caller enforces ``ticket.deadline`` and notices a client leaving with ``give_up``.
         """
         deadline = time.monotonic() + self.limits.timeout_s

@@ -6,9 +6,10 @@ it was answered. The worker's event loop queues the single predictions of each t
 model's runner together, and an idle runner starts a call at once; so when the clients of one
 worker drift apart (at the start of a run, say, while connections are still being accepted),
 they settle into separate cohorts, each answered by a call of its own and back while the other
-cohort's call runs: at 16 connections on two workers, a third of ``make bench`` runs served 3.0
-requests per model call instead of 6.3 and spent 1.3x the CPU per request (the iris model's call
-costs 230 us whatever its size).
+cohort's call runs: at 16 connections on two workers, two of the three rounds of one ``make
+bench`` served 3.0 and 3.2 requests per model call instead of 5.6, at 1.2x the CPU per request
+(the iris model's call costs 230 us whatever its size). Holding merges them: 7.7-7.8 requests
+per call (of 8 per worker) in every round since, and 29 instead of 23 at 64 connections.
 
 So the loop remembers the connections it has answered; a client that comes back reports how
 long it took (``turnaround``, a moving average). When a turn's predictions would start a call on
