@@ -156,19 +156,26 @@ class DirectRoutes:
 
     def _v2(self, hosted, raw, path, version, request_id, remote_addr, started
             ) -> DirectCall | None:
-        try:
-            mapping = tensor_mapping(hosted)
-            decoded = mapping.decode(raw, max_rows=1)
-        except Exception:  # any refusal: the ordinary path says why, in the V2 shape
-            return None
-        if len(decoded.rows) != 1 or decoded.binary_outputs:
-            return None
-        data, errors = hosted.input_validator.load(decoded.rows[0])
+        mapping = tensor_mapping(hosted)
+        row = mapping.plain_row(raw)  # the usual request, read in half the time
+        if row is not None:
+            def encode(result: dict) -> bytes:
+                return mapping.encode_row(result, hosted.name, hosted.version)
+        else:
+            try:
+                decoded = mapping.decode(raw, max_rows=1)
+            except Exception:  # any refusal: the ordinary path says why, in the V2 shape
+                return None
+            if len(decoded.rows) != 1 or decoded.binary_outputs:
+                return None
+            row = decoded.rows[0]
+
+            def encode(result: dict) -> bytes:
+                return orjson.dumps(mapping.encode(decoded, [result], hosted.name,
+                                                   hosted.version))
+        data, errors = hosted.input_validator.load(row)
         if errors:
             return None
-
-        def encode(result: dict) -> bytes:
-            return orjson.dumps(mapping.encode(decoded, [result], hosted.name, hosted.version))
 
         return DirectCall(hosted, data, V2_VERSION_ROUTE if version else V2_ROUTE, path,
                           request_id, remote_addr, started, encode, _v2_error)

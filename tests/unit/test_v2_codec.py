@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 import tritonclient.http as triton
 from fixture_models.echo_model import EchoInput
@@ -321,6 +322,97 @@ def test_an_output_no_row_has_is_sent_as_nulls_when_asked_for_by_name(kinds):
     response = kinds.encode(decoded, [{"label": "a", "score": 0.5}], "kinds", "2")
     assert response["outputs"] == [{"name": "note", "datatype": "BYTES", "shape": [1],
                                     "data": [None], "parameters": {"content_type": "str"}}]
+
+
+# -- the plainest one-row request (the direct path's) ----------------------------------------
+
+
+def _with_one(column_name, **changes):
+    body = iris_request(IRIS_ROWS[:1])
+    for tensor in body["inputs"]:
+        if tensor["name"] == column_name:
+            tensor.update(changes)
+    return body
+
+
+@pytest.mark.parametrize("body", [
+    iris_request(IRIS_ROWS[:1]),
+    {"inputs": list(reversed(iris_request(IRIS_ROWS[:1])["inputs"]))},
+])
+def test_a_plain_one_row_request_gives_the_row_decode_gives(iris, body):
+    assert iris.plain_row(body) == iris.decode(body, max_rows=1).rows[0]
+    assert list(iris.plain_row(body)) == list(iris.decode(body, max_rows=1).rows[0])
+
+
+def test_each_plain_kind_gives_the_row_decode_gives(kinds):
+    body = {"inputs": [column("ratio", "FP64", [0.25]), column("count", "INT64", [7]),
+                       column("flag", "BOOL", [False])]}
+    assert kinds.plain_row(body) == kinds.decode(body, max_rows=1).rows[0] \
+        == {"ratio": 0.25, "count": 7, "flag": False}
+
+
+@pytest.mark.parametrize("body", [
+    iris_request(IRIS_ROWS),  # two rows
+    iris_request(IRIS_ROWS[:1], id="r-1"),  # echoed: decode keeps it
+    iris_request(IRIS_ROWS[:1], outputs=[{"name": "species"}]),
+    iris_request(IRIS_ROWS[:1], parameters={"content_type": "pd"}),
+    iris_request(IRIS_ROWS[:1], datatype="FP32"),  # accepted, but not the kind's own datatype
+    {"inputs": iris_request(IRIS_ROWS[:1])["inputs"][:3]},  # a required input missing
+    {"inputs": iris_request(IRIS_ROWS[:1])["inputs"] + [column("petal_width", "FP64", [0.1])]},
+    {"inputs": iris_request(IRIS_ROWS[:1])["inputs"][:3] + [column("colour", "FP64", [0.1])]},
+    _with_one("petal_width", data=[1]),  # an integer in an FP64 tensor: decode widens it
+    _with_one("petal_width", data=[math.nan]),
+    _with_one("petal_width", data=[math.inf]),
+    _with_one("petal_width", data=["0.2"]),
+    _with_one("petal_width", data=[[0.2]]),
+    _with_one("petal_width", data=[0.2, 0.3]),
+    _with_one("petal_width", shape=[1, 1]),
+    _with_one("petal_width", parameters={"content_type": "np"}),
+    {"inputs": "all of them"},
+    [],
+])
+def test_anything_but_the_plainest_request_is_left_to_decode(iris, body):
+    assert iris.plain_row(body) is None
+
+
+@pytest.mark.parametrize("body", [
+    {"inputs": [column("count", "INT64", [2 ** 63])]},
+    {"inputs": [column("count", "INT64", [True])]},
+    {"inputs": [column("count", "INT64", [7.0])]},  # decode reads it as 7
+    {"inputs": [column("flag", "BOOL", [1])]},
+    {"inputs": [column("name", "BYTES", ["x"])]},
+    {"inputs": [column("weight", "FP64", [None])]},
+])
+def test_other_kinds_and_edge_values_are_left_to_decode(kinds, body):
+    assert kinds.plain_row(body) is None
+
+
+def test_a_model_that_cannot_infer_over_v2_has_no_plain_rows():
+    mapping = TensorMapping({"type": "object", "properties": {
+        "ratio": {"type": "number"}, "tags": {"type": "array"}}, "required": ["tags"]},
+        KINDS_OUTPUT)
+    assert mapping.plain_row({"inputs": [column("ratio", "FP64", [0.5])]}) is None
+
+
+@pytest.mark.parametrize("result", [
+    {"label": "a", "score": 0.5, "votes": 3, "thumbnail": "iVBORw0KGgo=",
+     "detail": {"ok": True, "inner": {"depth": 2}}, "extras": {"k": [1]}, "history": [1.5],
+     "note": "n"},
+    {"label": "b", "score": 1e-7, "detail": {"ok": False}, "extras": {}},  # optional ones absent
+    {"label": "c", "score": 2.0, "extras": None, "history": None},
+])
+@pytest.mark.parametrize("version", ["2", None])
+def test_a_one_row_answer_is_written_as_the_bytes_encode_gives(kinds, result, version):
+    decoded = kinds.decode({"inputs": [column("ratio", "FP64", [0.5])]}, max_rows=1)
+    assert kinds.encode_row(result, "kinds", version) == \
+        orjson.dumps(kinds.encode(decoded, [result], "kinds", version))
+
+
+def test_an_iris_answer_is_written_as_the_bytes_encode_gives(iris):
+    body = iris_request(IRIS_ROWS[:1])
+    result = IrisModel().predict(IRIS_ROWS[0])
+    assert iris.encode_row(result, "iris_model", "1.0.0") == orjson.dumps(
+        iris.encode(iris.decode(body, max_rows=1), [result], "iris_model", "1.0.0"))
 
 
 # -- refusals --------------------------------------------------------------------------------

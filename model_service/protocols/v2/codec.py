@@ -65,6 +65,7 @@ INTEGER_RANGES = {
 }
 # The largest finite magnitude of each float type; a larger value would round to infinity there.
 FLOAT_LIMITS = {"FP16": 65504.0, "FP32": 3.4028234663852886e38, "FP64": math.inf}
+_INT64_LOW, _INT64_HIGH = INTEGER_RANGES["INT64"]
 # The largest finite magnitude of each: ``abs(value) <= it`` is false for NaN, the infinities
 # and values out of range alike, so a valid element costs one comparison.
 _FLOAT_LARGEST = {**FLOAT_LIMITS, "FP64": sys.float_info.max}
@@ -215,6 +216,15 @@ class InferRequest:
     content_type: str | None  # request-level content type, echoed in the response
 
 
+def _row_template(spec: TensorSpec) -> tuple[bytes, bytes]:
+    """The bytes before and after the value of ``spec``'s tensor in a one-row answer."""
+    prefix = (b'{"name":' + orjson.dumps(spec.name) + b',"datatype":' + orjson.dumps(spec.datatype)
+              + b',"shape":[1],"data":[')
+    if spec.content_type:
+        return prefix, b'],"parameters":{"content_type":' + orjson.dumps(spec.content_type) + b"}}"
+    return prefix, b"]}"
+
+
 def _output_specs(schema: dict, prefix: tuple = (), depth: int = 0) -> list[TensorSpec]:
     specs = []
     for key, prop in (schema.get("properties") or {}).items():
@@ -245,6 +255,9 @@ class TensorMapping:
         self.required = tuple(name for name in input_schema.get("required", ()) if name in properties)
         self.unavailable = self._unavailable_reason(input_schema)
         self.outputs = {spec.name: spec for spec in _output_specs(output_schema)}
+        # Each output tensor of a one-row answer as the bytes around its value (``encode_row``).
+        self._row_templates = [(spec, *_row_template(spec)) for spec in self.outputs.values()]
+        self._heads: dict[tuple[str, str | None], bytes] = {}
 
     def _unavailable_reason(self, input_schema: dict) -> str | None:
         if input_schema.get("type") != "object" or not isinstance(input_schema.get("properties"),
@@ -357,6 +370,68 @@ class TensorMapping:
         rows = [dict(zip(names, values)) for values in zip(*columns.values())]
         outputs, requested, binary_outputs = self._requested_outputs(body, parameters)
         return InferRequest(rows, request_id, outputs, requested, binary_outputs, content_type)
+
+    def plain_row(self, body: Any) -> dict | None:
+        """The row of the plainest one-row request, or None for anything else.
+
+        Plainest: ``inputs`` only, each tensor exactly ``name``, ``datatype`` (its kind's own:
+        FP64, INT64 or BOOL), ``shape`` ``[1]`` and one value of that datatype (a finite float,
+        an INT64 integer, a boolean), every required input given once. That is what the JSON
+        clients send for one row, and it needs none of ``decode``'s general steps; the row is
+        the one ``decode`` would make. Anything else, right or wrong, returns None and takes
+        ``decode``, which reads it or says what is wrong. About half ``decode``'s time for
+        iris's four tensors (1.7 against 5.1 us, in-process).
+        """
+        if type(body) is not dict or len(body) != 1 or self.unavailable:
+            return None
+        inputs = body.get("inputs")
+        if type(inputs) is not list:
+            return None
+        specs, row = self.inputs, {}
+        for tensor in inputs:
+            if type(tensor) is not dict or len(tensor) != 4:
+                return None
+            name = tensor.get("name")
+            spec = specs.get(name) if type(name) is str else None
+            data = tensor.get("data")
+            if spec is None or name in row or tensor.get("shape") != [1] \
+                    or type(data) is not list or len(data) != 1 \
+                    or tensor.get("datatype") != spec.datatype:
+                return None
+            value = data[0]
+            kind = type(value)
+            if spec.kind == "number":
+                if kind is not float or not abs(value) <= _FLOAT_LARGEST["FP64"]:
+                    return None
+            elif spec.kind == "integer":
+                if kind is not int or not _INT64_LOW <= value <= _INT64_HIGH:
+                    return None
+            elif spec.kind != "boolean" or kind is not bool:
+                return None
+            row[name] = value
+        for name in self.required:
+            if name not in row:
+                return None
+        return row
+
+    def encode_row(self, result: dict, model_name: str, model_version: str | None) -> bytes:
+        """The JSON response to a ``plain_row`` request: ``encode`` of its one result, written as
+        bytes around each value (the same bytes ``orjson.dumps(encode(...))`` gives)."""
+        head = self._heads.get((model_name, model_version))
+        if head is None:
+            head = b'{"model_name":' + orjson.dumps(model_name) + (
+                b',"model_version":' + orjson.dumps(model_version)
+                if model_version is not None else b"") + b',"outputs":['
+            self._heads[(model_name, model_version)] = head
+        parts = []
+        for spec, prefix, suffix in self._row_templates:
+            value = spec.value(result)
+            if value is _MISSING:
+                continue  # an optional output this row does not have, and nobody asked for
+            if spec.kind == "json" and value is not None:
+                value = orjson.dumps(value).decode()
+            parts.append(prefix + orjson.dumps(value) + suffix)
+        return head + b",".join(parts) + b"]}"
 
     def _input_spec(self, name: str) -> TensorSpec:
         spec = self.inputs.get(name)
