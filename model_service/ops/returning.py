@@ -17,7 +17,9 @@ an idle runner while clients answered within the last two turnarounds have not c
 the loop holds the round until they have, or until those two turnarounds have passed
 (``window``, at most ``MAX_HOLD_S``): the cohorts merge into one call. A lone client is never
 held (it is the one that came back), nor is a client answered longer ago than the window, so a
-connection idling between requests costs nothing.
+connection idling between requests costs nothing. And the loop holds only while most clients do
+come back within the window (``returns``, a moving share, starting at none): clients that think
+between requests, each answered and back tens of milliseconds later, never make a request wait.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ MAX_HOLD_S = 0.001  # the longest a round is held
 MIN_HOLD_S = 0.0001
 SLOW_RETURN_S = 0.01  # a client back later than this was not waiting on its answer: not averaged
 FIRST_TURNAROUND_S = 0.0003
+HOLD_WHEN_RETURNING = 0.5  # the share of clients back within the window that makes holding pay
 
 
 class ReturningClients:
@@ -36,6 +39,7 @@ class ReturningClients:
     def __init__(self) -> None:
         self._answered: OrderedDict[Hashable, float] = OrderedDict()
         self.turnaround = FIRST_TURNAROUND_S
+        self.returns = 0.0  # moving share of answered clients back within the window
 
     def answered(self, conn: Hashable, now: float) -> None:
         """``conn`` was answered and kept alive for its next request."""
@@ -45,15 +49,20 @@ class ReturningClients:
     def came_back(self, conn: Hashable, now: float) -> None:
         """``conn`` sent something (its next request, or its close)."""
         answered = self._answered.pop(conn, None)
-        if answered is not None and now - answered < SLOW_RETURN_S:
-            self.turnaround = 0.9 * self.turnaround + 0.1 * (now - answered)
+        if answered is None:
+            return  # forgotten: counted as not back when the window passed
+        took = now - answered
+        if took < SLOW_RETURN_S:
+            self.turnaround = 0.9 * self.turnaround + 0.1 * took
+        self.returns = 0.9 * self.returns + (0.1 if took <= self.window() else 0.0)
 
     def window(self) -> float:
         """How long after its answer a client still counts as on its way back."""
         return min(MAX_HOLD_S, max(MIN_HOLD_S, 2 * self.turnaround))
 
     def expected(self, now: float) -> int:
-        """How many clients answered within the window have not come back yet."""
+        """How many clients answered within the window have not come back yet (none while
+        clients mostly do not come back within it)."""
         answered = self._answered
         cutoff = now - self.window()
         while answered:
@@ -61,4 +70,5 @@ class ReturningClients:
             if at >= cutoff:
                 break
             del answered[conn]
-        return len(answered)
+            self.returns *= 0.9
+        return len(answered) if self.returns >= HOLD_WHEN_RETURNING else 0
