@@ -79,6 +79,8 @@ class DirectCall:
     encode: Callable[[dict], bytes]  # the result in its protocol's JSON
     render_error: Callable[[int, str, Any], tuple[int, bytes, str]]
     keep_alive: bool = True
+    status: int = 0  # the answer's, once ``answer`` has made it
+    seconds: float = 0.0
 
 
 class DirectRoutes:
@@ -192,6 +194,7 @@ class DirectRoutes:
 
         ``refused`` is the runner's refusal (busy, timeout, client gone); otherwise the runner's
         ``outcome`` is settled here as ``pipeline.run_predict`` would (reports, failure logs).
+        The worker sends the answer, then calls ``record`` (once, whatever happened).
         """
         token = bound_request_id.set(call.request_id)
         metrics_token = bound_metrics.set(self.metrics)
@@ -210,15 +213,29 @@ class DirectRoutes:
                                                                error.errors)
                 extra_headers = "".join(f"{name}: {value}\r\n"
                                         for name, value in error.headers.items())
-            seconds = time.perf_counter() - call.started
-            log_access("POST", call.path, call.route, hosted.name, status,
-                       round(seconds * 1000, 3), call.request_id, call.remote_addr, direct=True)
-            self.metrics.count_http("POST", call.route, status, seconds)
+        except BaseException:
+            call.status = 500  # recorded as the failure it is; the worker cuts the connection
+            raise
         finally:
-            self.metrics.in_flight.dec()
+            call.seconds = time.perf_counter() - call.started
             bound_metrics.reset(metrics_token)
             bound_request_id.reset(token)
+        call.status = status
         return self._http(call, status, body, content_type, extra_headers)
+
+    def record(self, call: DirectCall) -> None:
+        """The access line and HTTP metrics of an answered call, written once its answer is
+        sent: the client does not wait for them (about 20 us per request, a twentieth of the
+        answer's time at one connection)."""
+        token = bound_request_id.set(call.request_id)
+        try:
+            log_access("POST", call.path, call.route, call.hosted.name, call.status,
+                       round(call.seconds * 1000, 3), call.request_id, call.remote_addr,
+                       direct=True)
+            self.metrics.count_http("POST", call.route, call.status, call.seconds)
+        finally:
+            self.metrics.in_flight.dec()
+            bound_request_id.reset(token)
 
     def _http(self, call: DirectCall, status: int, body: bytes, content_type: str,
               extra_headers: str) -> bytes:

@@ -421,11 +421,17 @@ class GuardedThreadWorker(ThreadWorker):
         self.method_queue.defer(self._direct_outcomes, tickets)
 
     def _direct_outcomes(self, tickets) -> None:
-        """Answer one call's requests together (see ``ModelRunner.submit_many``)."""
-        for ticket in tickets:
-            conn = self.direct_waiting.pop(ticket, None)
-            if conn is not None:  # else answered already (timed out, or its client left)
-                self._answer_direct(conn, ticket.outcome, ticket.call)
+        """Answer one call's requests together (see ``ModelRunner.submit_many``), and only then
+        write their access lines and metrics, so that no answer waits for the others' lines."""
+        answered: list = []
+        try:
+            for ticket in tickets:
+                conn = self.direct_waiting.pop(ticket, None)
+                if conn is not None:  # else answered already (timed out, or its client left)
+                    self._answer_direct(conn, ticket.outcome, ticket.call, answered=answered)
+        finally:
+            for call in answered:
+                self._record_direct(call)
 
     def _expire_direct(self) -> None:
         now = time.monotonic()
@@ -458,7 +464,10 @@ class GuardedThreadWorker(ThreadWorker):
                     self._answer_direct(conn, refused=error)
                 return
 
-    def _answer_direct(self, conn: TConn, outcome=None, call_stats=None, refused=None) -> None:
+    def _answer_direct(self, conn: TConn, outcome=None, call_stats=None, refused=None,
+                       answered: list | None = None) -> None:
+        """Send ``conn``'s answer, then record it (access line, metrics): at once, or, when
+        ``answered`` is given, by the caller once the other answers are out too."""
         call = conn.direct_call
         del conn.direct_call
         try:
@@ -466,7 +475,23 @@ class GuardedThreadWorker(ThreadWorker):
         except Exception:  # a bug must never stop the loop: this request alone is cut
             self.log.exception("The direct path failed to answer a request")
             self._close_direct(conn)
+            self._record_direct(call)
             return
+        try:
+            self._send_direct(conn, call, answer, refused)
+        finally:
+            if answered is None:
+                self._record_direct(call)
+            else:
+                answered.append(call)
+
+    def _record_direct(self, call) -> None:
+        try:
+            self.direct.record(call)
+        except Exception:  # a bug must never stop the loop
+            self.log.exception("The direct path failed to record a request")
+
+    def _send_direct(self, conn: TConn, call, answer: bytes, refused) -> None:
         if isinstance(refused, ClientGone):
             self._close_direct(conn)
             return

@@ -91,6 +91,10 @@ def test_loop_answers_are_counted_like_any_other(server):
         for _ in range(25):
             assert session.post(f"{server.url}/api/models/iris_model/predict", json=IRIS_ROW,
                                 timeout=5).status_code == 200
+    # The HTTP count is written just after the answer is sent (``DirectRoutes.record``).
+    deadline = time.monotonic() + 2
+    while _metric(server, http) < before[1] + 25 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert (_metric(server, ok), _metric(server, http)) == (before[0] + 25, before[1] + 25)
     calls = _metric(server, 'model_service_batch_size_count{model="iris_model"}')
     assert calls >= 25  # one micro-batch call per request when they come one at a time

@@ -6,6 +6,7 @@ serves the whole module.
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import numpy as np
@@ -131,10 +132,15 @@ def test_each_v2_request_is_logged_with_its_route_model_status_and_request_id(ur
     response = requests.post(url + INFER, json=iris_body(), timeout=5,
                              headers={**AUTH, "X-Request-ID": "v2-logged"})
     assert response.status_code == 200 and response.headers["X-Request-ID"] == "v2-logged"
-    entries = [json.loads(line) for line in server.output().splitlines()
-               if line.startswith("{")]
-    logged = [entry for entry in entries if entry.get("request_id") == "v2-logged"
-              and entry.get("event") == "request"]
+    deadline = time.monotonic() + 2  # the line is written just after the answer is sent
+    while True:
+        entries = [json.loads(line) for line in server.output().splitlines()
+                   if line.startswith("{")]
+        logged = [entry for entry in entries if entry.get("request_id") == "v2-logged"
+                  and entry.get("event") == "request"]
+        if logged or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     assert len(logged) == 1
     assert {key: logged[0][key] for key in ("method", "path", "route", "model", "status")} == {
         "method": "POST", "path": INFER, "route": "/v2/models/<name>/infer",
