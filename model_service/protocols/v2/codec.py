@@ -216,6 +216,14 @@ class InferRequest:
     content_type: str | None  # request-level content type, echoed in the response
 
 
+def _element(spec: TensorSpec, value: Any) -> Any:
+    """One row's value of an output tensor as its element: null when the row has none, JSON
+    text for a ``json`` (BYTES) output, else the value itself."""
+    if value is _MISSING or value is None:
+        return None
+    return orjson.dumps(value).decode() if spec.kind == "json" else value
+
+
 def _row_template(spec: TensorSpec) -> tuple[bytes, bytes]:
     """The bytes before and after the value of ``spec``'s tensor in a one-row answer."""
     prefix = (b'{"name":' + orjson.dumps(spec.name) + b',"datatype":' + orjson.dumps(spec.datatype)
@@ -428,9 +436,7 @@ class TensorMapping:
             value = spec.value(result)
             if value is _MISSING:
                 continue  # an optional output this row does not have, and nobody asked for
-            if spec.kind == "json" and value is not None:
-                value = orjson.dumps(value).decode()
-            parts.append(prefix + orjson.dumps(value) + suffix)
+            parts.append(prefix + orjson.dumps(_element(spec, value)) + suffix)
         return head + b",".join(parts) + b"]}"
 
     def _input_spec(self, name: str) -> TensorSpec:
@@ -497,23 +503,14 @@ class TensorMapping:
             spec = self.outputs[name]
             if single is not None:  # spelled out: no comprehension for one value
                 value = spec.value(single)
-                if value is _MISSING:
-                    if not request.requested:
-                        continue
-                    data = [None]
-                elif spec.kind == "json":
-                    data = [None if value is None else orjson.dumps(value).decode()]
-                else:
-                    data = [value]
+                if value is _MISSING and not request.requested:
+                    continue
+                data = [_element(spec, value)]
             else:
                 values = [spec.value(row) for row in results]
                 if not request.requested and values and all(v is _MISSING for v in values):
                     continue
-                if spec.kind == "json":
-                    data = [None if v is _MISSING or v is None else orjson.dumps(v).decode()
-                            for v in values]
-                else:
-                    data = [None if v is _MISSING else v for v in values]
+                data = [_element(spec, v) for v in values]
             tensor = {"name": name, "datatype": spec.datatype, "shape": shape, "data": data}
             if spec.content_type:
                 tensor["parameters"] = {"content_type": spec.content_type}
