@@ -35,6 +35,7 @@ own path.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import re
 import selectors
@@ -49,7 +50,7 @@ from functools import partial
 import orjson
 from gunicorn import util
 from gunicorn.http2 import negotiation
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from ..core.errors import ClientGone, ModelBusy
 from .balance import YIELD_S
@@ -57,6 +58,7 @@ from .direct import direct_routes
 from .listener import stop_new_handshakes
 from .returning import ReturningClients
 from .security import SECURITY_HEADERS
+from .stand_in import LoopStandIn
 
 HEADER_TIMEOUT = 10.0
 BODY_TIMEOUT = 30.0
@@ -126,6 +128,9 @@ class GuardedThreadWorker(ThreadWorker):
         self.direct_round: dict = {}  # runner -> connections whose call this round queues
         self.direct_waiting: dict = {}  # ticket -> connection waiting for its outcome
         self.returning = ReturningClients()  # answered lately: a round may wait for them
+        # Runs a lone request's quick call on the loop's thread, guarded (``ops/stand_in.py``).
+        self.stand_in = LoopStandIn(self._turn, self._stop_from_stand_in,
+                                    lambda: self.method_queue.defer(_nothing))
         self.next_heartbeat = 0.0
         self.round_held_until = 0.0
         # Answered with "Connection: close", reading until the client closes: conn -> deadline.
@@ -421,7 +426,9 @@ class GuardedThreadWorker(ThreadWorker):
     def _submit_direct_round(self) -> None:
         """Queue the round's calls, each model's together, so that one call can serve them."""
         round_, self.direct_round = self.direct_round, {}
+        alone = len(round_) == 1 and self._may_run_on_loop()
         for runner, conns in round_.items():
+            here = alone and len(conns) == 1 and runner.reserve_for_caller()
             tickets = runner.submit_many([conn.direct_call.item for conn in conns],
                                          self._on_direct_outcome)
             for conn, ticket in zip(conns, tickets):
@@ -429,9 +436,21 @@ class GuardedThreadWorker(ThreadWorker):
                     self._answer_direct(conn, refused=ticket)
                 else:
                     self.direct_waiting[ticket] = conn
+            if here:
+                outcomes = self.stand_in.run(runner)
+                if outcomes is not None:
+                    self._direct_outcomes(outcomes)
 
-    def _on_direct_outcome(self, tickets) -> None:  # on the runner's thread, once per call
-        self.method_queue.defer(self._direct_outcomes, tickets)
+    def _may_run_on_loop(self) -> bool:
+        """Whether a round's single prediction may run on the loop's thread: when it is the
+        worker's only connection and nothing else is in flight (``ops/stand_in.py``); with more,
+        the loop gathers their predictions into shared calls on the runner's threads."""
+        return self.alive and self.nr_conns == 1 and not self.direct_waiting \
+            and self.stand_in.available()
+
+    def _on_direct_outcome(self, tickets) -> None:  # where the call ran, once per call
+        if not self.stand_in.claim(tickets):  # else the loop's thread ran it and answers it
+            self.method_queue.defer(self._direct_outcomes, tickets)
 
     def _direct_outcomes(self, tickets) -> None:
         """Answer one call's requests together (see ``ModelRunner.submit_many``), and only then
@@ -623,22 +642,92 @@ class GuardedThreadWorker(ThreadWorker):
         self._listeners_closed = True
 
     def run(self) -> None:
+        """gthread's loop (``ThreadWorker.run``), in turns that the stand-in can take
+        (``ops/stand_in.py``), then its drain."""
+        self.poller.register(self.method_queue.fileno(), selectors.EVENT_READ,
+                             self.method_queue.run_callbacks)
+        self.set_accept_enabled(True)
+        self.stand_in.start()
         try:
-            super().run()
+            while self.alive and self._turn():
+                pass
+            self._drain()
         finally:
-            for conn in list(self.reading):
-                self._drop(conn)
-            for conn in list(self.closing):
-                self._closed(conn)
-        # gthread's loop ends its drain at graceful_timeout with connections still open: their
-        # requests are cut. Say so in the log, and in the worker's exit status for the master.
-        if self.nr_conns > 0:
-            self.log.error("Graceful timeout: %d connection(s) cut before their answer "
-                           "(pid %s)", self.nr_conns, self.pid)
-            flag = getattr(self.app, "requests_cut", None)
-            if flag is not None:
-                flag.set()
+            self._close_leftovers()
+        if self._requests_cut():
             sys.exit(EXIT_REQUESTS_CUT)
+
+    def _turn(self) -> bool:
+        """One turn of the loop; False once the worker should stop."""
+        self.notify()
+        can_accept = self.nr_conns < self.worker_connections
+        if can_accept != self._accepting:
+            self.set_accept_enabled(can_accept)
+        self.wait_for_and_dispatch_events(timeout=1.0)
+        if not self.is_parent_alive():
+            return False
+        self.murder_keepalived()
+        self.murder_pending()
+        return self.alive
+
+    def _drain(self) -> None:
+        """Serve the connections in flight until they are answered or ``graceful_timeout`` has
+        passed; kept-alive ones stay open ``STOP_KEEPALIVE_LINGER`` at most (as gthread)."""
+        self.set_accept_enabled(False)
+        self._cap_keepalive(time.monotonic() + STOP_KEEPALIVE_LINGER)
+        graceful_timeout = time.monotonic() + self.cfg.graceful_timeout
+        while self.nr_conns > 0 and time.monotonic() <= graceful_timeout:
+            self.notify()
+            timeout = 1.0
+            if self.keepalived_conns:
+                timeout = min(timeout, max(self.keepalived_conns[0].timeout - time.monotonic(),
+                                           0.0))
+            self.wait_for_and_dispatch_events(timeout=timeout)
+            self.murder_keepalived()
+            self.murder_pending()
+        self.murder_keepalived(force=True)
+        self.tpool.shutdown(wait=False)
+        self.poller.close()
+        self.method_queue.close()
+
+    def _close_leftovers(self) -> None:
+        for conn in list(self.reading):
+            self._drop(conn)
+        for conn in list(self.closing):
+            self._closed(conn)
+
+    def _requests_cut(self) -> bool:
+        """gthread's drain ends at graceful_timeout with connections still open: their requests
+        are cut. Say so in the log and (the caller) in the worker's exit status for the master."""
+        if self.nr_conns <= 0:
+            return False
+        self.log.error("Graceful timeout: %d connection(s) cut before their answer "
+                       "(pid %s)", self.nr_conns, self.pid)
+        flag = getattr(self.app, "requests_cut", None)
+        if flag is not None:
+            flag.set()
+        return True
+
+    def _stop_from_stand_in(self) -> None:
+        """Drain and end the process from the stand-in's thread: the loop's own thread is still
+        in a model's call, and may never return from it."""
+        code = 0
+        try:
+            self._drain()
+            self._close_leftovers()
+            code = EXIT_REQUESTS_CUT if self._requests_cut() else 0
+        except BaseException:
+            self.log.exception("The stand-in's drain failed")
+            code = 1
+        finally:
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+
+def _nothing() -> None:
+    """A callback that only wakes the loop."""
 
 
 class _RequestShim:
