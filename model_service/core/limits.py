@@ -199,7 +199,10 @@ class ModelRunner:
         self.calls = 0  # calls so far, and the items they carried
         self.items = 0
         self._call_seconds = 0.0  # moving average of a call's duration
-        self._own_threads_only = False  # set once a call run by a caller overstayed
+        # Calls on its own threads before a caller may run one (``reserve_for_caller``): more
+        # after each call run by a caller that overstayed.
+        self._caller_after = CALLER_AFTER_CALLS
+        self._overstays = 0
         self._reset()
         _runners.add(self)
 
@@ -326,7 +329,7 @@ class ModelRunner:
     def reserve_for_caller(self) -> bool:
         """Take a slot for the caller's own thread, when nothing runs or waits and the model has
         proven quick (``CALLER_AFTER_CALLS`` calls on its threads, at most ``CALLER_MAX_CALL_S``
-        on average): the next ``submit_many`` then queues without starting a call, and the
+        on average; more after one overstayed, ``keep_on_own_threads``): the next ``submit_many`` then queues without starting a call, and the
         caller runs that call with ``run_reserved``. False, and nothing reserved, otherwise.
 
         For an event loop with a single request in flight: handing the call to a runner thread
@@ -335,7 +338,7 @@ class ModelRunner:
         against a call that overstays itself (``ops/stand_in.py``) and then calls
         ``keep_on_own_threads``.
         """
-        if self._own_threads_only or _offload is not None or self.calls < CALLER_AFTER_CALLS \
+        if _offload is not None or self.calls < self._caller_after \
                 or self._call_seconds > CALLER_MAX_CALL_S:
             return False
         with self._lock:
@@ -359,9 +362,15 @@ class ModelRunner:
                 if self._queue and self._active < self.limits.max_concurrency:
                     self._start_call()  # what came meanwhile (a thread's caller) runs as usual
 
-    def keep_on_own_threads(self) -> None:
-        """Never again let a caller run this model's calls: one of them overstayed."""
-        self._own_threads_only = True
+    def keep_on_own_threads(self) -> int:
+        """A call run by a caller overstayed: the model's calls run on its own threads again,
+        for ``CALLER_AFTER_CALLS`` times four to the power of its overstays (12, 48...); return
+        that count. A call that hangs for good keeps its slot, so none is reserved after it;
+        a model that was slow once (a busy host) gets the quick road back soon."""
+        self._overstays += 1
+        calls = CALLER_AFTER_CALLS * 4 ** self._overstays
+        self._caller_after = self.calls + calls
+        return calls
 
     def give_up(self, ticket: _Ticket, gone: bool = False) -> ModelTimeout | ClientGone | None:
         """Take back a ``submit_many`` ticket at its deadline (or when ``gone``, its client has

@@ -10,12 +10,14 @@ call itself, when the model has proven quick (``ModelRunner.reserve_for_caller``
 A call on the loop's thread stops the loop: nothing else on that worker is read or answered
 until it returns. ``LoopStandIn`` bounds that: a watch thread looks every ``WATCH_S`` while calls
 have run on the loop lately, and when one has run ``PATIENCE_S``, it marks the model to run on
-its own threads from then on and stands in for the loop (runs its turns: accepting, reading,
+its own threads for a while (``ModelRunner.keep_on_own_threads``: 12 calls after a first
+overstay, four times more after each next) and stands in for the loop (runs its turns: accepting, reading,
 answering, the call's own timeout) until the call comes back; the loop's thread then waits for
 the stand-in to hand the loop back at the end of a turn. Should the worker be told to stop while
 the call still hangs, the stand-in drains the connections and ends the process itself.
-So a model that hangs once costs the worker's other clients ``PATIENCE_S`` and a watch period
-once; its own caller gets its timeout (504) as on the runner's threads.
+So a call that hangs costs the worker's other clients ``PATIENCE_S`` and a watch period, once
+(a hung call keeps its model's slot, so the model is not run on the loop again while it hangs);
+its own caller gets its timeout (504) as on the runner's threads.
 """
 from __future__ import annotations
 
@@ -101,6 +103,14 @@ class LoopStandIn:
 
     def _watch(self) -> None:
         while True:
+            try:
+                self._look()
+            except Exception:  # a bug must not end the watch while calls run on the loop
+                log.exception("The event loop's watch failed")
+
+    def _look(self) -> None:
+        """Wait for calls on the loop; once one overstays, stand in until it returns."""
+        while True:
             self.recent.wait()
             time.sleep(WATCH_S)
             with self.lock:
@@ -113,11 +123,13 @@ class LoopStandIn:
                     continue
                 self.standing_in = True
                 runner, started = self.runner, self.since
-            runner.keep_on_own_threads()
-            log.warning("Model %s ran %.0f ms on the worker's event loop; standing in for the "
-                        "loop until it returns, and running its calls on its own threads from "
-                        "now on", runner.name, (now - started) * 1000)
-            self._stand_in()
+            try:
+                calls = runner.keep_on_own_threads()
+                log.warning("Model %s ran %.0f ms on the worker's event loop; standing in for "
+                            "the loop until it returns, and running its next %d calls on its "
+                            "own threads", runner.name, (now - started) * 1000, calls)
+            finally:
+                self._stand_in()  # whatever happened above: the loop's thread waits for it
 
     def _stand_in(self) -> None:
         """Turn the worker's loop until the call on the loop's thread returns."""

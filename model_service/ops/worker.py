@@ -20,7 +20,9 @@ A complete request that is a plain single prediction does not go to a thread at 
 answers it through the application's direct path (``ops/direct.py``), queuing each turn's
 predictions for a model to its runner together (held a moment, when they would start a call on
 an idle runner, for the clients on their way back: ``ops/returning.py``) and writing one call's
-answers together when the runner hands its outcomes back. Such a request holds no thread while
+answers together when the runner hands its outcomes back (a worker whose only connection sends
+one prediction at a time runs a proven-quick model's call on the loop's thread itself, guarded by
+a stand-in: ``ops/stand_in.py``). Such a request holds no thread while
 its model runs, so it is bounded by its model's limits (``max_queue``, ``timeout_s``) rather
 than by ``GUNICORN_MAX_PENDING``.
 

@@ -79,15 +79,23 @@ def test_a_threads_caller_arriving_during_a_reserved_call_is_served_after_it():
     assert runner.idle()
 
 
-def test_a_slow_or_overstaying_model_is_never_run_by_a_caller():
+def test_a_slow_model_is_never_run_by_a_caller_and_one_that_overstayed_only_later():
     runner = _runner(lambda items: [time.sleep(limits.CALLER_MAX_CALL_S * 3) or 0
                                     for _ in items])
     _warm(runner)
     assert not runner.reserve_for_caller()  # its calls take longer than a caller may wait
     quick = _runner(lambda items: items)
     _warm(quick)
-    quick.keep_on_own_threads()
-    assert not quick.reserve_for_caller()
+    for overstays, calls in enumerate([12, 48]):
+        assert quick.keep_on_own_threads() == calls == limits.CALLER_AFTER_CALLS * 4 ** (
+            overstays + 1)
+        for _ in range(calls - 1):
+            quick.predict(0)
+            assert not quick.reserve_for_caller()
+        quick.predict(0)
+        assert quick.reserve_for_caller()
+        quick.submit_many([1], lambda tickets: None)
+        quick.run_reserved()
 
 
 class _Runner:
@@ -105,8 +113,9 @@ class _Runner:
         if not self.stand_in.claim(["ticket"]):
             self.claimed.append("deferred")
 
-    def keep_on_own_threads(self) -> None:
+    def keep_on_own_threads(self) -> int:
         self.kept_off = True
+        return 12
 
 
 def test_a_quick_call_is_answered_by_the_loops_thread_and_nothing_stands_in():
@@ -135,10 +144,12 @@ def test_a_call_that_overstays_gets_a_stand_in_until_it_returns():
     runner = _Runner(stand_in, claimed)
     with ThreadPoolExecutor(1) as pool:
         loop = pool.submit(stand_in.run, runner)
-        time.sleep(stand_in_module.PATIENCE_S + 0.1)
-        assert turns and set(turns) == {"loop-stand-in"}, "the loop must be turned meanwhile"
-        assert runner.kept_off and not stand_in.available()
-        runner.release.set()
+        try:
+            time.sleep(stand_in_module.PATIENCE_S + 0.1)
+            assert turns and set(turns) == {"loop-stand-in"}, "the loop must be turned meanwhile"
+            assert runner.kept_off and not stand_in.available()
+        finally:
+            runner.release.set()
         # The outcome went the usual way (the stand-in's turn answers it), and the loop's
         # thread got the loop back once the stand-in finished its turn.
         assert loop.result(timeout=5) is None
@@ -157,8 +168,10 @@ def test_a_stop_while_the_call_still_hangs_is_the_stand_ins_to_carry_out():
     runner = _Runner(stand_in, [])
     with ThreadPoolExecutor(1) as pool:
         pool.submit(stand_in.run, runner)
-        time.sleep(stand_in_module.PATIENCE_S + 0.1)
-        assert not stopped.is_set()
-        alive["yes"] = False  # the worker was told to stop
-        assert stopped.wait(5)
-        runner.release.set()
+        try:
+            time.sleep(stand_in_module.PATIENCE_S + 0.1)
+            assert not stopped.is_set()
+            alive["yes"] = False  # the worker was told to stop
+            assert stopped.wait(5)
+        finally:
+            runner.release.set()
