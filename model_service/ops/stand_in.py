@@ -29,7 +29,10 @@ from typing import Any, Callable
 log = logging.getLogger(__name__)
 
 PATIENCE_S = 0.02  # a call on the loop's thread running longer than this gets a stand-in
-WATCH_S = 0.005  # how often the watch looks, while calls run on the loop
+# How often the watch looks, while calls run on the loop. Each look takes the interpreter lock
+# from the loop for a moment: every 5 ms cost 12 ms of CPU a second at one connection, every
+# 10 ms 5 ms a second (under 1% of a core, 2.4-3.6 us per request).
+WATCH_S = 0.01
 IDLE_S = 1.0  # the watch sleeps once no call has run on the loop for this long
 
 
