@@ -148,16 +148,20 @@ class Server:
                     pass
         return found
 
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the master and its workers (user + system)."""
-        total = 0
+    def cpu_by_process(self) -> dict[int, float]:
+        """CPU seconds used so far by each process of the server (user + system)."""
+        seconds = {}
         for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        return total / os.sysconf("SC_CLK_TCK")
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return seconds  # utime and stime above: fields 14 and 15 of proc(5)
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (user + system)."""
+        return sum(self.cpu_by_process().values())
 
     def pss_mib(self) -> float:
         """Total proportional set size of the master and its workers, in MiB."""
@@ -238,11 +242,17 @@ def load(server: "Server", path: str, connections: int, duration: int = DURATION
     """Run ``wrk`` against a server; add the server's CPU time per request (robust to noise)
     and, for the service, the mean number of requests served by one call of the model."""
     calls = model_calls(server) if server.kind == "service" else None
-    before = server.cpu_seconds()
+    before = server.cpu_by_process()
     result = wrk(server.url, path, connections, duration, body)
-    spent = server.cpu_seconds() - before
+    after = server.cpu_by_process()
+    spent = sum(after.values()) - sum(before.values())
     requests = result["rps"] * duration
     result["cpu_us_per_request"] = spent / requests * 1e6 if requests else float("nan")
+    # How evenly the work fell on the processes under the master: the busiest one's share
+    # (a half for two even workers; one, for a worker that did everything while the other idled).
+    workers = [after[pid] - before.get(pid, 0.0) for pid in after if pid != server.process.pid]
+    if len(workers) > 1 and sum(workers) > 0:
+        result["busiest_worker_share"] = max(workers) / sum(workers)
     if calls is not None:
         after = model_calls(server)
         made = after[0] - calls[0]
@@ -686,6 +696,13 @@ def _paired_ratio(a: dict, b: dict, key: str = "rps") -> float:
     return statistics.median(x[key] / y[key] if y[key] else 0.0 for x, y in pairs)
 
 
+def _busiest(figures: dict) -> float | None:
+    """The busiest worker's share of the workers' CPU in the most uneven round (None: one
+    worker)."""
+    shares = [run.get("busiest_worker_share") for run in figures.get("runs", [figures])]
+    return None if None in shares else max(shares)
+
+
 def _spread(figures: dict) -> float:
     """The fastest round's requests/s over the slowest's."""
     rates = [run["rps"] for run in figures.get("runs", [figures])]
@@ -705,6 +722,13 @@ def table(results: dict) -> str:
         lines += _load_rows(c, s, b)
         lines.append(f"{f'  {c} conn  requests per model call':<30}"
                      f"{s['items_per_model_call']:>22.2f}{1:>22.2f}")
+        # What the rounds target is about, seen directly: whether a worker idled while another
+        # was saturated (the busiest worker's share of the workers' CPU, in its worst round).
+        # (One connection is served by one worker at a time: not shown.)
+        busiest = [_busiest(figures) for figures in (s, b)]
+        if c > 1 and None not in busiest:
+            lines.append(f"{f'  {c} conn  busiest worker, CPU share':<30}"
+                         f"{busiest[0]:>22.0%}{busiest[1]:>22.0%}")
         failed = s["non_2xx"] + s["socket_errors"] + b["non_2xx"] + b["socket_errors"]
         if failed:
             lines.append(f"  ! failures: service {s['non_2xx']}+{s['socket_errors']}, "
