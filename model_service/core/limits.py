@@ -5,8 +5,8 @@ Every prediction of a hosted model goes through its ``ModelRunner`` (one per mod
 - The model runs on the runner's own threads, never on a waiting caller's, so a caller can stop
   waiting. (A caller that does not wait in a thread, the worker's event loop, may run a call of
   a proven-quick model itself, ``reserve_for_caller``, with its own guard against a call that
-  overstays: ``ops/stand_in.py``.) At most ``max_concurrency`` calls run at once (a micro-batch of concurrent requests,
-  ``batching.py``, is one call).
+  overstays: ``ops/stand_in.py``.) At most ``max_concurrency`` calls run at once (a
+  micro-batch of concurrent requests, ``batching.py``, is one call).
 - A caller that finds every slot taken waits in the runner's queue. At most ``max_queue`` wait;
   the next one is refused at once with ``ModelBusy`` (503, ``Retry-After`` estimated from the
   recent duration of a call).
@@ -329,8 +329,9 @@ class ModelRunner:
     def reserve_for_caller(self) -> bool:
         """Take a slot for the caller's own thread, when nothing runs or waits and the model has
         proven quick (``CALLER_AFTER_CALLS`` calls on its threads, at most ``CALLER_MAX_CALL_S``
-        on average; more after one overstayed, ``keep_on_own_threads``): the next ``submit_many`` then queues without starting a call, and the
-        caller runs that call with ``run_reserved``. False, and nothing reserved, otherwise.
+        on average; more after one overstayed, ``keep_on_own_threads``): the next
+        ``submit_many`` then queues without starting a call, and the caller runs that call with
+        ``run_reserved``. False, and nothing reserved, otherwise.
 
         For an event loop with a single request in flight: handing the call to a runner thread
         and its outcome back is two thread wake-ups, a sixth of the answer at one connection
