@@ -15,9 +15,9 @@ overstay, four times more after each next) and stands in for the loop (runs its 
 accepting, reading, answering, the call's own timeout) until the call comes back; the loop's
 thread then waits for the stand-in to hand the loop back at the end of a turn. Should the worker
 be told to stop while the call still hangs, the stand-in drains the connections and ends the
-process itself. So a call that hangs costs the worker's other clients ``PATIENCE_S`` and a watch period, once
-(a hung call keeps its model's slot, so the model is not run on the loop again while it hangs);
-its own caller gets its timeout (504) as on the runner's threads.
+process itself. So a call that hangs costs the worker's other clients ``PATIENCE_S`` and a
+watch period, once (a hung call keeps its model's slot, so the model is not run on the loop
+again while it hangs); its own caller gets its timeout (504) as on the runner's threads.
 """
 from __future__ import annotations
 
