@@ -335,7 +335,7 @@ class ModelRunner:
 
         For an event loop with a single request in flight: handing the call to a runner thread
         and its outcome back is two thread wake-ups, a sixth of the answer at one connection
-        (p50 0.71 against 0.53 ms for the iris model, interleaved runs). The caller guards
+        (p50 0.71 against 0.53-0.58 ms for the iris model, interleaved runs). The caller guards
         against a call that overstays itself (``ops/stand_in.py``) and then calls
         ``keep_on_own_threads``.
         """
