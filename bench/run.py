@@ -760,6 +760,7 @@ def table(results: dict) -> str:
                  f"{ratio(mem['baseline'][4], mem['baseline'][1]):>22}")
     many = results["many_models"]
     one, fifty = many[1], many[MANY_MODELS]
+    many_p99 = _paired_ratio(fifty, one, "p99_ms")  # the table's row and the target's figure
     lines += [
         f"{'hosted models (16 conn)':<30}{'1 model':>22}{f'{MANY_MODELS} models':>22}{'ratio':>9}",
         f"{'  ready, s':<30}{one['ready_s']:>22.2f}{fifty['ready_s']:>22.2f}"
@@ -769,7 +770,7 @@ def table(results: dict) -> str:
         f"{'  req/s':<30}{one['rps']:>22.0f}{fifty['rps']:>22.0f}{ratio(fifty['rps'], one['rps']):>9}",
         f"{'  p99 ms':<30}{one['p99_ms']:>22.2f}{fifty['p99_ms']:>22.2f}"
         f"{ratio(fifty['p99_ms'], one['p99_ms']):>9}",
-        f"{'  p99, paired by run':<30}{'':>44}{_paired_ratio(fifty, one, 'p99_ms'):>8.2f}x",
+        f"{'  p99, paired by run':<30}{'':>44}{many_p99:>8.2f}x",
     ]
     proc = results["in_process"]
     lines += [
@@ -808,8 +809,7 @@ def table(results: dict) -> str:
         ("cold start <= 3 s", cold["service"] <= 3, f"{cold['service']:.2f} s"),
         ("4 workers <= 1.5x memory of 1", mem["service"][4] <= 1.5 * mem["service"][1],
          ratio(mem["service"][4], mem["service"][1])),
-        ("50 models p99 within 10%", _paired_ratio(fifty, one, "p99_ms") <= 1.1,
-         f"{_paired_ratio(fifty, one, 'p99_ms'):.2f}x"),
+        ("50 models p99 within 10%", many_p99 <= 1.1, f"{many_p99:.2f}x"),
     ]
     for c in (16, 64):
         paired_ratio = _paired_ratio(v2[c], v2_native[c])
