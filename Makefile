@@ -17,7 +17,7 @@ EXAMPLES_STAMP := $(EXAMPLES_SITE)/.installed
 EXAMPLE_FILES := $(shell find examples -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' 2>/dev/null)
 export MODEL_SERVICE_EXAMPLES_SITE := $(abspath $(EXAMPLES_SITE))
 
-.PHONY: help venv chromium wrk run dev demo examples test bench soak openapi fuzz train clean
+.PHONY: help venv chromium wrk run dev demo examples test bench steadiness soak openapi fuzz train clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ wrk: ## Install Debian's wrk (the load generator of the benchmark) when it is mi
 
 bench: venv wrk ## Benchmark against a hand-written endpoint, MLServer and BentoML; table + bench/results/*.json
 	$(BIN)/python -m bench.run
+
+steadiness: venv wrk ## How steady this machine is: the spread of repeated load runs, ours and the hand-written endpoint's
+	$(BIN)/python -m bench.steadiness $(CONNECTIONS) $(RUNS)
 
 soak: venv wrk ## Fault suite (slow clients, hung model, overload, hostile input, signals, memory); a table
 	SOAK_COMPARE=$${SOAK_COMPARE:-1} $(BIN)/python -m bench.soak

@@ -24,3 +24,25 @@ def test_the_busiest_worker_share_is_that_of_the_most_uneven_round():
     even, uneven = {"busiest_worker_share": 0.51}, {"busiest_worker_share": 0.93}
     assert run._busiest({"runs": [even, uneven, even]}) == 0.93
     assert run._busiest({"runs": [{"rps": 1.0}]}) is None  # one worker: nothing to compare
+
+
+def test_steadiness_judges_every_three_consecutive_runs_as_make_bench_would():
+    from bench import steadiness
+
+    rates = [100.0, 104.0, 120.0, 101.0, 100.0, 102.0, 103.0]
+    assert steadiness.rounds_spreads(rates) == pytest.approx(
+        [1.2, 120 / 101, 1.2, 1.02, 1.03])  # one slow moment spoils three windows
+    figures = steadiness.summary(rates)
+    assert figures["spread"] == pytest.approx(1.2)
+    assert figures["rounds_missing"] == pytest.approx(3 / 5)
+    assert steadiness.summary([100.0, 101.0, 99.0, 100.0])["rounds_missing"] == 0.0
+
+
+def test_steadiness_table_puts_the_service_beside_the_hand_written_endpoint():
+    from bench import steadiness
+
+    text = steadiness.table(64, {"service": [100.0, 110.0, 100.0],
+                                 "hand-written": [20.0, 20.0, 26.0]})
+    assert "3 load runs" in text and "64 connections" in text
+    assert "1.10x" in text and "1.30x" in text
+    assert text.splitlines()[2].split() == ["service", "hand-written"]
