@@ -20,7 +20,7 @@ export MODEL_SERVICE_EXAMPLES_SITE := $(abspath $(EXAMPLES_SITE))
 .PHONY: help venv chromium wrk run dev demo examples test bench steadiness soak openapi fuzz train clean
 
 help: ## List the targets
-	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(STAMP): setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +61,7 @@ wrk: ## Install Debian's wrk (the load generator of the benchmark) when it is mi
 bench: venv wrk ## Benchmark against a hand-written endpoint, MLServer and BentoML; table + bench/results/*.json
 	$(BIN)/python -m bench.run
 
-steadiness: venv wrk ## How steady this machine is: the spread of repeated load runs, ours and the hand-written endpoint's
+steadiness: venv wrk ## How much repeated load runs spread here, ours beside the hand-written endpoint's (CONNECTIONS, RUNS)
 	$(BIN)/python -m bench.steadiness $(CONNECTIONS) $(RUNS)
 
 soak: venv wrk ## Fault suite (slow clients, hung model, overload, hostile input, signals, memory); a table
