@@ -48,11 +48,11 @@ def summary(rates: list[float]) -> dict:
 
 
 def measure(connections: int, runs: int) -> dict[str, list[float]]:
-    models = bench.models_file(Path(tempfile.mkdtemp()), 1)
     paths = {"service": bench.SERVICE_PATH.format(name="iris_model"),
              "hand-written": bench.BASELINE_PATH}
     rates: dict[str, list[float]] = {side: [] for side in paths}
-    with bench.Server("service", bench.WORKERS, models) as service, \
+    with tempfile.TemporaryDirectory() as tmp, \
+            bench.Server("service", bench.WORKERS, bench.models_file(Path(tmp), 1)) as service, \
             bench.Server("baseline", bench.WORKERS) as baseline:
         servers = {"service": service, "hand-written": baseline}
         for side, server in servers.items():
