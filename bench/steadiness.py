@@ -1,8 +1,9 @@
 """How steady this machine is: the noise floor under ``make bench``'s "rounds within 15%" target.
 
 ``make bench`` compares three rounds of an 8 s load run and wants them within 15% of each other
-(issue: "no worker left idle while another is saturated"). On a shared host the machine's own
-speed moves too, and a figure cannot be steadier than the machine it is measured on. This runs
+(what the target is for: no worker left idle while another is saturated). On a shared host the
+machine's own speed moves too, and a figure cannot be steadier than the machine it is measured
+on. This runs
 the bench's own load run (``bench.run.load``: wrk, same body, same workers) many times in a row,
 the service and the hand-written endpoint alternating, and reports for each how far its runs
 spread: over the whole sequence, and as ``make bench`` would see it, three consecutive runs.

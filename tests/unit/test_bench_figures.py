@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import run
+from bench import run, steadiness
 
 
 def _runs(key: str, values: list[float]) -> dict:
@@ -27,8 +27,6 @@ def test_the_busiest_worker_share_is_that_of_the_most_uneven_round():
 
 
 def test_steadiness_judges_every_three_consecutive_runs_as_make_bench_would():
-    from bench import steadiness
-
     rates = [100.0, 104.0, 120.0, 101.0, 100.0, 102.0, 103.0]
     assert steadiness.rounds_spreads(rates) == pytest.approx(
         [1.2, 120 / 101, 1.2, 1.02, 1.03])  # one slow moment spoils three windows
@@ -39,8 +37,6 @@ def test_steadiness_judges_every_three_consecutive_runs_as_make_bench_would():
 
 
 def test_steadiness_table_puts_the_service_beside_the_hand_written_endpoint():
-    from bench import steadiness
-
     text = steadiness.table(64, {"service": [100.0, 110.0, 100.0],
                                  "hand-written": [20.0, 20.0, 26.0]})
     assert "3 load runs" in text and "64 connections" in text
