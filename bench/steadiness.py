@@ -3,10 +3,10 @@
 ``make bench`` compares three rounds of an 8 s load run and wants them within 15% of each other
 (what the target is for: no worker left idle while another is saturated). On a shared host the
 machine's own speed moves too, and a figure cannot be steadier than the machine it is measured
-on. This runs
-the bench's own load run (``bench.run.load``: wrk, same body, same workers) many times in a row,
-the service and the hand-written endpoint alternating, and reports for each how far its runs
-spread: over the whole sequence, and as ``make bench`` would see it, three consecutive runs.
+on. This runs the bench's own load run (``bench.run.load``: wrk, same body, same workers) many
+times in a row, the service and the hand-written endpoint alternating, and reports for each how
+far its runs spread: over the whole sequence, and as ``make bench`` would see it, three
+consecutive runs.
 The hand-written endpoint has nothing to balance and nothing to batch, so its spread is the
 machine's; when the service's is no wider, the rounds target measures the host, not the service.
 
