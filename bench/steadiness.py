@@ -22,13 +22,9 @@ from pathlib import Path
 
 from bench import run as bench
 
-TOLERANCE = 1.15  # ``make bench``'s rounds target
-ROUNDS = 3  # rounds per figure in ``make bench``
-
-
-def spread(rates: list[float]) -> float:
-    """The fastest run's rate over the slowest's."""
-    return max(rates) / min(rates)
+TOLERANCE = bench.ROUNDS_WITHIN
+ROUNDS = 3  # rounds per figure in ``make bench`` (its ``ROUNDS``, but for a quick run)
+spread = bench.spread
 
 
 def rounds_spreads(rates: list[float], rounds: int = ROUNDS) -> list[float]:
