@@ -1,14 +1,16 @@
-"""How steady this machine is: the noise floor under ``make bench``'s "rounds within 15%" target.
+"""How steady this machine is: why ``make bench`` interleaves its rounds.
 
-``make bench`` compares three rounds of an 8 s load run and wants them within 15% of each other
-(what the target is for: no worker left idle while another is saturated). On a shared host the
+``make bench`` wants the rounds of each single-prediction figure within 15% of each other (what
+the target is for: no worker left idle while another is saturated). On a shared host the
 machine's own speed moves too, and a figure cannot be steadier than the machine it is measured
-on. This runs the bench's own load run (``bench.run.load``: wrk, same body, same workers) many
-times in a row, the service and the hand-written endpoint alternating, and reports for each how
-far its runs spread: over the whole sequence, and as ``make bench`` would see it, three
-consecutive runs.
+on. This runs the bench's load run (``bench.run.load``: wrk, same body, same workers) many times
+in a row, the service and the hand-written endpoint alternating, and reports for each how far
+its runs spread: over the whole sequence, and as rounds of one 8 s run each, taken one after
+the other, would judge it (every three consecutive runs).
 The hand-written endpoint has nothing to balance and nothing to batch, so its spread is the
-machine's; when the service's is no wider, the rounds target measures the host, not the service.
+machine's: when it misses the tolerance too, consecutive rounds measure the host, not the
+service, which is why ``make bench`` spreads every round's slices over the same stretch of time
+(``bench.run.interleaved_rounds``).
 
 Usage: ``make steadiness`` (or ``python -m bench.steadiness [CONNECTIONS] [RUNS]``; defaults 64
 and 12 runs of each, about three and a half minutes). Printed only; nothing is written.

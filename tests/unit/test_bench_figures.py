@@ -1,4 +1,5 @@
-"""The bench's figures that compare rounds: paired ratios and the busiest worker's share."""
+"""The bench's figures that compare rounds: how rounds are interleaved and merged, paired
+ratios, and the busiest worker's share."""
 from __future__ import annotations
 
 import pytest
@@ -8,6 +9,30 @@ from bench import run, steadiness
 
 def _runs(key: str, values: list[float]) -> dict:
     return {key: values[len(values) // 2], "runs": [{key: value} for value in values]}
+
+
+def test_every_round_is_taken_early_and_late_alike():
+    order = run.round_order(3, 4)
+    assert order == [0, 1, 2, 2, 1, 0, 0, 1, 2, 2, 1, 0]
+    # A steady drift of the machine's speed (position 0 fastest, 11 slowest) falls on every
+    # round by the same amount: the mean position of each round's slices is the same.
+    positions = {r: [i for i, taken in enumerate(order) if taken == r] for r in range(3)}
+    assert {sum(p) / len(p) for p in positions.values()} == {5.5}
+    assert run.round_order(1, 3) == [0, 0, 0]  # a quick run: one round, all its slices
+
+
+def test_a_round_merges_its_slices_keeping_them_and_its_most_uneven_slice():
+    slices = [{"rps": rps, "p50_ms": 1.0 + i, "p99_ms": p99, "non_2xx": 1, "socket_errors": 0,
+               "cpu_us_per_request": 100.0, "busiest_worker_share": share}
+              for i, (rps, p99, share) in enumerate([(100, 4.0, 0.51), (80, 40.0, 0.80),
+                                                     (120, 5.0, 0.52)])]
+    merged = run._merged_slices(slices)
+    assert merged["rps"] == pytest.approx(100)  # equal lengths: the mean rate is the rate
+    assert (merged["p50_ms"], merged["p99_ms"]) == (2.0, 5.0)  # one opening's tail: not all
+    assert merged["non_2xx"] == 3 and merged["busiest_worker_share"] == 0.80
+    assert "items_per_model_call" not in merged  # the hand-written endpoint has no model calls
+    assert merged["slices"] is slices
+    assert "slices" not in run._median_run([merged, merged])  # rounds' medians: figures only
 
 
 def test_a_paired_ratio_compares_each_run_with_the_one_beside_it_not_the_medians():
