@@ -333,8 +333,9 @@ class ModelRunner:
         ``submit_many`` then queues without starting a call, and the caller runs that call with
         ``run_reserved``. False, and nothing reserved, otherwise.
 
-        For an event loop with a single request in flight: handing the call to a runner thread
-        and its outcome back is two thread wake-ups, a sixth of the answer at one connection
+        For an event loop with nothing else in flight (a lone client, a small round): handing
+        the call to a runner thread and its outcome back is two thread wake-ups, a sixth of the
+        answer at one connection
         (p50 0.71 against 0.53-0.58 ms for the iris model, interleaved runs). The caller guards
         against a call that overstays itself (``ops/stand_in.py``) and then calls
         ``keep_on_own_threads``.

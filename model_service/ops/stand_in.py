@@ -6,7 +6,9 @@ host they cost over 100 us, two thirds of the service's own work on the request 
 answering it, 168 us at p50). At 1 connection with the iris model, in interleaved 3 s runs: p50
 0.71 ms handed over, 0.53-0.58 ms run on the loop's thread, 0.63-0.79 ms for the hand-written
 endpoint; in ``make bench`` 0.55 against its 0.65 ms. So the worker runs such a call itself,
-when the model has proven quick (``ModelRunner.reserve_for_caller``).
+when the model has proven quick (``ModelRunner.reserve_for_caller``): a lone client's, and any
+small round's with nothing else in flight, which is what clients drifting apart leave
+(``ops/worker.py``'s ``LOOP_ROUND_MOST``).
 
 A call on the loop's thread stops the loop: nothing else on that worker is read or answered
 until it returns. ``LoopStandIn`` bounds that: a watch thread looks every ``WATCH_S`` while calls

@@ -20,9 +20,9 @@ A complete request that is a plain single prediction does not go to a thread at 
 answers it through the application's direct path (``ops/direct.py``), queuing each turn's
 predictions for a model to its runner together (held a moment, when they would start a call on
 an idle runner, for the clients on their way back: ``ops/returning.py``) and writing one call's
-answers together when the runner hands its outcomes back (a worker whose only connection sends
-one prediction at a time runs a proven-quick model's call on the loop's thread itself, guarded by
-a stand-in: ``ops/stand_in.py``). Such a request holds no thread while
+answers together when the runner hands its outcomes back (a small round with nothing else in
+flight, a lone client's prediction say, runs a proven-quick model's call on the loop's thread
+itself, guarded by a stand-in: ``ops/stand_in.py``). Such a request holds no thread while
 its model runs, so it is bounded by its model's limits (``max_queue``, ``timeout_s``) rather
 than by ``GUNICORN_MAX_PENDING``.
 
@@ -70,6 +70,18 @@ READ_SIZE = 65536
 LINGER = 2.0  # seconds a closing connection's late bytes are read and dropped (as gunicorn's)
 EXIT_REQUESTS_CUT = 5  # a worker's exit status when its drain ended with requests unanswered
 HEARTBEAT_S = 1.0  # the longest between two heartbeats to the master (see ``notify``)
+# The most predictions a round may have for its call to run on the loop's thread, when nothing
+# else is in flight. Handing a call to the runner's thread and its outcome back costs two thread
+# wake-ups; a round of one or a few is what the clients' drifting apart leaves, and paying those
+# per call kept the calls small: with a neighbour keeping one core 67% busy, 64 connections got
+# 2.3-3.5 requests per call (4,900-5,700 requests/s, 306-370 us of CPU each) against 18.7-21.5
+# (8,000-9,900, 143-172 us) run here, and a `make bench` slice without any neighbour fell to 1.6
+# per call (4,251 requests/s against 11,958-14,675 in its round's other slices). Run on the
+# loop, the call lets the clients' next requests gather while it runs, and the next round is
+# whole again. Larger rounds stay on the runner, where the loop answers and reads during the
+# call: every round run here cost 64 connections' p99 13.5 against 11.0 ms (medians of six
+# interleaved 4 s runs); four or fewer left it unchanged (11.7 against 11.9 ms).
+LOOP_ROUND_MOST = 4
 
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*\r?$", re.I | re.M)
 _CHUNKED = re.compile(rb"^transfer-encoding[ \t]*:.*chunked", re.I | re.M)
@@ -430,7 +442,7 @@ class GuardedThreadWorker(ThreadWorker):
         round_, self.direct_round = self.direct_round, {}
         alone = len(round_) == 1 and self._may_run_on_loop()
         for runner, conns in round_.items():
-            here = alone and len(conns) == 1 and runner.reserve_for_caller()
+            here = alone and len(conns) <= LOOP_ROUND_MOST and runner.reserve_for_caller()
             tickets = runner.submit_many([conn.direct_call.item for conn in conns],
                                          self._on_direct_outcome)
             for conn, ticket in zip(conns, tickets):
@@ -444,11 +456,10 @@ class GuardedThreadWorker(ThreadWorker):
                     self._direct_outcomes(outcomes)
 
     def _may_run_on_loop(self) -> bool:
-        """Whether a round's single prediction may run on the loop's thread: when it is the
-        worker's only connection and nothing else is in flight (``ops/stand_in.py``); with more,
-        the loop gathers their predictions into shared calls on the runner's threads."""
-        return self.alive and self.nr_conns == 1 and not self.direct_waiting \
-            and self.stand_in.available()
+        """Whether a round's call may run on the loop's thread (``ops/stand_in.py``): when
+        nothing else is in flight and the round is small (``LOOP_ROUND_MOST``, checked by the
+        caller); otherwise the runner's thread runs it while the loop answers and reads on."""
+        return self.alive and not self.direct_waiting and self.stand_in.available()
 
     def _on_direct_outcome(self, tickets) -> None:  # where the call ran, once per call
         if not self.stand_in.claim(tickets):  # else the loop's thread ran it and answers it

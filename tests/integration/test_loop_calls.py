@@ -1,6 +1,6 @@
-"""A lone client's quick calls run on the worker's event loop (``ops/stand_in.py``), under the
-production server: a call that hangs there gets a stand-in, so the worker's other clients are
-still served, the hung caller gets its 504, and a stop still drains and exits."""
+"""Quick calls with nothing else in flight run on the worker's event loop (``ops/stand_in.py``),
+under the production server: a call that hangs there gets a stand-in, so the worker's other
+clients are still served, the hung caller gets its 504, and a stop still drains and exits."""
 from __future__ import annotations
 
 import signal
@@ -78,6 +78,28 @@ def test_a_call_hanging_on_the_loop_gets_a_stand_in_and_the_worker_serves_on(ser
         assert requests.post(url, json={"value": 0}, timeout=5).json() == {"value": 0}
     assert server.output().count("Booting worker") == 1  # the same worker all along
     assert server.output().count(STANDING_IN) == 1
+
+
+def test_with_other_clients_connected_a_lone_call_runs_on_the_loop_and_a_hang_gets_a_stand_in(
+        served):
+    # Another client keeps its connection open: a round of one prediction with nothing else in
+    # flight still runs on the loop (handing it to the runner's thread is what made calls shrink
+    # when clients drift apart), and still gets a stand-in when it hangs there.
+    server, markers = served
+    other = requests.Session()
+    iris_url = f"{server.url}/api/models/iris_model/predict"
+    assert other.post(iris_url, json=IRIS_ROW, timeout=5).json()["species"] == "setosa"
+    with ThreadPoolExecutor(1) as pool:
+        hung, _ = _hang_on_the_loop(server, markers, pool)
+        deadline = time.monotonic() + 5
+        while STANDING_IN not in server.output():
+            assert time.monotonic() < deadline, "the hanging call did not run on the loop"
+            time.sleep(0.01)
+        started = time.monotonic()
+        assert other.post(iris_url, json=IRIS_ROW, timeout=5).json()["species"] == "setosa"
+        assert time.monotonic() - started < 1  # the other kept-alive client is served on
+        assert hung.result(timeout=30).status_code == 504
+    (markers / "release").touch()
 
 
 def test_a_stop_while_a_call_hangs_on_the_loop_answers_it_and_exits(served):
