@@ -80,7 +80,9 @@ HEARTBEAT_S = 1.0  # the longest between two heartbeats to the master (see ``not
 # loop, the call lets the clients' next requests gather while it runs, and the next round is
 # whole again. Larger rounds stay on the runner, where the loop answers and reads during the
 # call: every round run here cost 64 connections' p99 13.5 against 11.0 ms (medians of six
-# interleaved 4 s runs); four or fewer left it unchanged (11.7 against 11.9 ms).
+# interleaved 4 s runs). Four or fewer, without a neighbour: 16 connections 8,667 against 8,146
+# requests/s (six 4 s runs), 64 connections 0.95x the requests/s paired by run and a p99 of
+# 10.8 against 9.7 ms (six 8 s runs; 11.7 against 11.9 in 4 s runs), two at most no better.
 LOOP_ROUND_MOST = 4
 
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,19})[ \t]*\r?$", re.I | re.M)
