@@ -415,8 +415,8 @@ def round_order(rounds: int, slices: int) -> list[int]:
     return [r for k in range(slices) for r in (forward if k % 2 == 0 else forward[::-1])]
 
 
-def interleaved_rounds(sides: list[tuple[str, "Server", str, dict]], connections: int,
-                       rounds: int = ROUNDS, slices: int = ROUND_SLICES) -> dict[str, list]:
+def interleaved_rounds(sides: list[tuple[str | int, "Server", str, dict]], connections: int,
+                       rounds: int = ROUNDS, slices: int = ROUND_SLICES) -> dict:
     """``rounds`` rounds of every side at ``connections``: at each position of ``round_order``
     a ``SLICE_S`` load run ("slice") of every side, the sides in turn, first to last and back
     (A B C, C B A: the middle side is next to both others every time). Returns each side's
@@ -433,7 +433,7 @@ def interleaved_rounds(sides: list[tuple[str, "Server", str, dict]], connections
     afresh each slice, and a round that drew it is slower by its share. Comparisons stay paired
     as well: two sides' rounds are measured at the same positions, a slice apart.
     """
-    taken: dict[str, list[list[dict]]] = {kind: [[] for _ in range(rounds)] for kind, *_ in sides}
+    taken: dict = {kind: [[] for _ in range(rounds)] for kind, *_ in sides}
     for index, round_ in enumerate(round_order(rounds, slices)):
         for kind, server, path, body in sides if index % 2 == 0 else sides[::-1]:
             taken[kind][round_].append(load(server, path, connections, SLICE_S, body))
@@ -508,28 +508,26 @@ def memory(models: Path) -> dict:
 
 
 def many_models(one: Path, many: Path) -> dict:
-    """1 vs 50 hosted models: start-up, memory, and p99 at 16 connections.
+    """1 vs 50 hosted models: start-up, memory, and p99 at 16 connections, in interleaved rounds
+    (``interleaved_rounds``) whose p99s are compared round by round (``_paired_ratio``).
 
-    Eight alternating runs of a quarter of ``DURATION`` each (A B B A ...), the median of each,
-    and the p99s compared run by run, each 50-model run with the one-model run beside it
-    (``_paired_ratio``): a p99 follows the machine's slow moments (see ``paired``). Four runs of
-    twice the length once put 1.64x between the two, and in the reference run of 2026-12-07 the
-    eight runs of each ranged 3.9-8.7 and 4.2-24.6 ms, though the model count changes nothing on
-    a request's way but one dictionary lookup."""
+    The p99 of one 2 s run at 16 connections is 3-5 ms and one pause of the host moves it: with
+    eight alternating 2 s runs of each, compared run by run, ten fresh-clone runs read
+    0.93-1.16x though the model count changes nothing on a request's way but one dictionary
+    lookup (one run's eight 50-model p99s: 3.8, 5.2, 3.9, 7.2, 32.1, 3.4, 3.9 and 4.4 ms; four
+    runs of twice the length once put 1.64x between the two). A round's p99 is now the median
+    of its five runs', so that one pause weighs on one run of five, not on a round."""
     results: dict = {}
     with Server("service", WORKERS, one) as single, Server("service", WORKERS, many) as fifty:
-        servers = {1: (single, SERVICE_PATH.format(name="iris_model")),
-                   MANY_MODELS: (fifty, SERVICE_PATH.format(name=f"iris_{MANY_MODELS - 1:02d}"))}
-        runs: dict = {count: [] for count in servers}
-        for server, path in servers.values():
+        sides = [(1, single, SERVICE_PATH.format(name="iris_model"), IRIS_ROW),
+                 (MANY_MODELS, fifty, SERVICE_PATH.format(name=f"iris_{MANY_MODELS - 1:02d}"),
+                  IRIS_ROW)]
+        for _, server, path, _ in sides:
             warm(server.url, path)
-        for round_ in range(2 * (ROUNDS + 1)):
-            for count in (list(servers) if round_ % 2 == 0 else list(servers)[::-1]):
-                server, path = servers[count]
-                runs[count].append(load(server, path, 16, duration=max(2, DURATION // 4)))
-        for count, (server, _) in servers.items():
+        rounds = interleaved_rounds(sides, 16)
+        for count, server, _, _ in sides:
             results[count] = {"ready_s": server.ready_seconds, "pss_mib": server.pss_mib(),
-                              **_median_run(runs[count])}
+                              **_median_run(rounds[count])}
     return results
 
 
@@ -801,7 +799,7 @@ def table(results: dict) -> str:
         f"{'  req/s':<30}{one['rps']:>22.0f}{fifty['rps']:>22.0f}{ratio(fifty['rps'], one['rps']):>9}",
         f"{'  p99 ms':<30}{one['p99_ms']:>22.2f}{fifty['p99_ms']:>22.2f}"
         f"{ratio(fifty['p99_ms'], one['p99_ms']):>9}",
-        f"{'  p99, paired by run':<30}{'':>44}{many_p99:>8.2f}x",
+        f"{'  p99, paired by round':<30}{'':>44}{many_p99:>8.2f}x",
     ]
     proc = results["in_process"]
     lines += [
