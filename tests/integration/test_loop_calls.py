@@ -52,6 +52,14 @@ def _hang_on_the_loop(server, markers, pool):
     return hung, session
 
 
+def _wait_for_the_stand_in(server) -> None:
+    """Until the worker logs that a stand-in took its loop (the hung call ran on the loop)."""
+    deadline = time.monotonic() + 5
+    while STANDING_IN not in server.output():
+        assert time.monotonic() < deadline, "no stand-in took the loop"
+        time.sleep(0.01)
+
+
 def test_a_call_hanging_on_the_loop_gets_a_stand_in_and_the_worker_serves_on(served):
     server, markers = served
     with ThreadPoolExecutor(1) as pool:
@@ -91,10 +99,7 @@ def test_with_other_clients_connected_a_lone_call_runs_on_the_loop_and_a_hang_ge
     assert other.post(iris_url, json=IRIS_ROW, timeout=5).json()["species"] == "setosa"
     with ThreadPoolExecutor(1) as pool:
         hung, _ = _hang_on_the_loop(server, markers, pool)
-        deadline = time.monotonic() + 5
-        while STANDING_IN not in server.output():
-            assert time.monotonic() < deadline, "the hanging call did not run on the loop"
-            time.sleep(0.01)
+        _wait_for_the_stand_in(server)
         started = time.monotonic()
         assert other.post(iris_url, json=IRIS_ROW, timeout=5).json()["species"] == "setosa"
         assert time.monotonic() - started < 1  # the other kept-alive client is served on
@@ -106,10 +111,7 @@ def test_a_stop_while_a_call_hangs_on_the_loop_answers_it_and_exits(served):
     server, markers = served
     with ThreadPoolExecutor(1) as pool:
         hung, _ = _hang_on_the_loop(server, markers, pool)
-        deadline = time.monotonic() + 5
-        while STANDING_IN not in server.output():
-            assert time.monotonic() < deadline, "no stand-in took the loop"
-            time.sleep(0.01)
+        _wait_for_the_stand_in(server)
         server.process.send_signal(signal.SIGTERM)
         # The stand-in drains: the hung caller gets its 504 at its timeout, then the worker
         # ends, though its loop's thread is still in the call, and so does the server.
