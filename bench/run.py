@@ -2,7 +2,8 @@
 
 Single predictions are also sent through the Open Inference Protocol (``/v2/.../infer``, one row
 as four FP64 tensors of shape [1], plain JSON) to the same server under the same load, and the
-table reports V2 beside the native predict endpoint, the two measured in alternating slices.
+table reports V2 beside the native predict endpoint, the two measured side by side in the same
+interleaved rounds.
 
 Usage: ``python -m bench.run`` from the repository root (``make bench`` installs ``wrk`` first).
 Every server listens on 127.0.0.1 only, every load run is bounded in time, and every process

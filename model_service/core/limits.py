@@ -335,10 +335,9 @@ class ModelRunner:
 
         For an event loop with nothing else in flight (a lone client, a small round): handing
         the call to a runner thread and its outcome back is two thread wake-ups, a sixth of the
-        answer at one connection
-        (p50 0.71 against 0.53-0.58 ms for the iris model, interleaved runs). The caller guards
-        against a call that overstays itself (``ops/stand_in.py``) and then calls
-        ``keep_on_own_threads``.
+        answer at one connection (p50 0.71 against 0.53-0.58 ms for the iris model, interleaved
+        runs). The caller guards against a call that overstays itself (``ops/stand_in.py``) and
+        then calls ``keep_on_own_threads``.
         """
         if _offload is not None or self.calls < self._caller_after \
                 or self._call_seconds > CALLER_MAX_CALL_S:
