@@ -30,8 +30,8 @@ spread = bench.spread
 
 
 def rounds_spreads(rates: list[float], rounds: int = ROUNDS) -> list[float]:
-    """The spread of every ``rounds`` consecutive runs: what ``make bench`` would have judged,
-    had its rounds fallen there."""
+    """The spread of every ``rounds`` consecutive runs: what rounds of one run each, taken one
+    after the other (``make bench`` until 2026-12-08), would have judged, had they fallen there."""
     return [spread(rates[i:i + rounds]) for i in range(len(rates) - rounds + 1)]
 
 

@@ -51,7 +51,7 @@ def test_the_busiest_worker_share_is_that_of_the_most_uneven_round():
     assert run._busiest({"runs": [{"rps": 1.0}]}) is None  # one worker: nothing to compare
 
 
-def test_steadiness_judges_every_three_consecutive_runs_as_make_bench_would():
+def test_steadiness_judges_every_three_consecutive_runs_as_rounds_one_after_another_would():
     rates = [100.0, 104.0, 120.0, 101.0, 100.0, 102.0, 103.0]
     assert steadiness.rounds_spreads(rates) == pytest.approx(
         [1.2, 120 / 101, 1.2, 1.02, 1.03])  # one slow moment spoils three windows
